@@ -1,0 +1,1 @@
+"""ella_dagster: a Dagster code location for tax-document intake."""

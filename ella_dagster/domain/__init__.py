@@ -1,0 +1,1 @@
+"""Domain rules with no Dagster import: types, routing, naming, confidence, masking, uploads."""

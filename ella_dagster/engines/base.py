@@ -1,0 +1,46 @@
+"""What every engine returns, independent of how it reads the document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ella_dagster.domain.doc_types import DocType
+
+
+@dataclass(frozen=True)
+class Classification:
+    doc_type: DocType
+    confidence: float
+    reasoning: str
+    tax_year: int | None = None
+    source: str | None = None
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
+    engine: str = ""
+    engine_version: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class PageFields:
+    page: int
+    fields: dict[str, Any]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Extraction:
+    doc_type: DocType
+    pages: list[PageFields]
+    seconds: float = 0.0
+
+
+class Engine(Protocol):
+    name: str
+    version: str
+
+    def classify(self, data: bytes, mime_type: str) -> Classification: ...
+
+    def extract(self, data: bytes, mime_type: str, doc_type: DocType) -> Extraction: ...
+
+    def can_extract(self, doc_type: DocType) -> bool: ...

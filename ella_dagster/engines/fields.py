@@ -1,0 +1,116 @@
+"""Per-type field finders over OCR text, producing the schema's field names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ella_dagster.domain.doc_types import DocType
+from ella_dagster.engines import rules
+from ella_dagster.engines.rules import after_label, lines_of
+
+Finder = Callable[[str], dict[str, Any]]
+
+
+def _w2(text: str) -> dict[str, Any]:
+    lines = lines_of(text)
+    return {
+        "employer_ein": after_label(lines, r"employer\s+identification\s+number|employer'?s?\s+id", "ein")
+        or rules.ein(text),
+        "employer_name": after_label(lines, r"employer'?s?\s+name", "text"),
+        "employee_ssn": after_label(lines, r"employee'?s?\s+social\s+security\s+number", "ssn") or rules.ssn(text),
+        "employee_name": after_label(
+            lines, r"employee'?s?\s+(first\s+)?name(\s+and\s+initial)?,?(\s+last\s+name)?", "text"
+        ),
+        "wages": after_label(lines, r"wages,?\s+tips,?\s+other\s+comp\w*", "money"),
+        "federal_tax_withheld": after_label(lines, r"federal\s+income\s+tax\s+withheld", "money"),
+        "social_security_wages": after_label(lines, r"social\s+security\s+wages", "money"),
+        "social_security_tax": after_label(lines, r"social\s+security\s+tax\s+withheld", "money"),
+        "medicare_wages": after_label(lines, r"medicare\s+wages(\s+and\s+tips)?", "money"),
+        "medicare_tax": after_label(lines, r"medicare\s+tax\s+withheld", "money"),
+        "tax_year": _year(text),
+    }
+
+
+def _parties(lines: list[str], text: str) -> dict[str, Any]:
+    tins = [rules.tin(m.group(0)) for m in rules.TIN.finditer(text)]
+    payer_label, recipient_label = r"payer'?s?\s+(tin|federal\s+identification)", r"recipient'?s?\s+(tin|identification)"
+    payer_tin, recipient_tin = rules.paired_after_labels(lines, payer_label, recipient_label, "tin")
+    return {
+        "payer_name": after_label(lines, r"payer'?s?\s+name", "text"),
+        "payer_tin": payer_tin or after_label(lines, payer_label, "tin") or (tins[0] if tins else None),
+        "recipient_name": after_label(lines, r"recipient'?s?\s+name", "text"),
+        "recipient_tin": recipient_tin
+        or after_label(lines, recipient_label, "tin")
+        or (tins[1] if len(tins) > 1 else None),
+        "tax_year": _year(text),
+    }
+
+
+def _1099_int(text: str) -> dict[str, Any]:
+    lines = lines_of(text)
+    return {
+        **_parties(lines, text),
+        "box_1": after_label(lines, r"\binterest\s+income\b", "money"),
+        "box_2": after_label(lines, r"early\s+withdrawal\s+penalty", "money"),
+        "box_3": after_label(lines, r"savings\s+bonds(\s+and\s+treas\w*\s+obligations)?", "money"),
+        "box_4": after_label(lines, r"federal\s+income\s+tax\s+withheld", "money"),
+    }
+
+
+def _1099_nec(text: str) -> dict[str, Any]:
+    lines = lines_of(text)
+    return {
+        **_parties(lines, text),
+        "box_1": after_label(lines, r"nonemployee\s+compensation", "money"),
+        "box_4": after_label(lines, r"federal\s+income\s+tax\s+withheld", "money"),
+    }
+
+
+def _ssn_card(text: str) -> dict[str, Any]:
+    lines = lines_of(text)
+    return {
+        "ssn": rules.ssn(text),
+        "name": after_label(lines, r"established\s+for", "text", lookahead=3),
+    }
+
+
+def _driver_license(text: str) -> dict[str, Any]:
+    lines = lines_of(text)
+    number = re.search(r"\b(?:DL|LIC(?:ENSE)?\s*(?:NO|#|NUMBER)?)\s*[:#.]?\s*([A-Z0-9][A-Z0-9-]{4,14})\b", text)
+    family = after_label(lines, r"^1\s+|last\s+name|family\s+name", "text", lookahead=1)
+    given = after_label(lines, r"^2\s+|first\s+name|given\s+name", "text", lookahead=1)
+    full_name = " ".join(part for part in (given, family) if part) or after_label(lines, r"\bname\b", "text")
+    return {
+        "license_number": number.group(1) if number else None,
+        "name": full_name or None,
+        "date_of_birth": after_label(lines, r"\bdob\b|date\s+of\s+birth", "date", lookahead=1),
+        "expiration_date": after_label(lines, r"\bexp\b|expires", "date", lookahead=1),
+        "state": rules.state_from_text(text),
+    }
+
+
+def _year(text: str) -> str | None:
+    year = rules.tax_year(text)
+    return str(year) if year else None
+
+
+FINDERS: dict[DocType, Finder] = {
+    DocType.W2: _w2,
+    DocType.FORM_1099_INT: _1099_int,
+    DocType.FORM_1099_NEC: _1099_nec,
+    DocType.SSN_CARD: _ssn_card,
+    DocType.DRIVER_LICENSE: _driver_license,
+}
+
+SOURCE_FIELD = {
+    DocType.W2: "employer_name",
+    DocType.FORM_1099_INT: "payer_name",
+    DocType.FORM_1099_NEC: "payer_name",
+}
+
+
+def find_fields(doc_type: DocType, text: str) -> dict[str, Any]:
+    found = FINDERS[doc_type](text)
+    return {k: v for k, v in found.items() if v not in (None, "")}

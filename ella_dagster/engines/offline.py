@@ -1,0 +1,88 @@
+"""The embedded default engine: Tesseract OCR (or a PDF's own text layer) plus evidence rules."""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import pytesseract
+
+from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.errors import PermanentDocumentError, TransientDocumentError
+from ella_dagster.domain.extraction import confidence_for
+from ella_dagster.domain.hashing import sha256_hex
+from ella_dagster.domain.pages import Page, load_pages
+from ella_dagster.engines import fields, rules
+from ella_dagster.engines.base import Classification, Extraction, PageFields
+
+OCR_TIMEOUT_SECONDS = 120
+TESSERACT_CONFIG = "--psm 3"
+
+
+def ocr_page(page: Page) -> str:
+    if page.text_layer:
+        return page.text_layer
+    try:
+        return pytesseract.image_to_string(page.image, config=TESSERACT_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
+    except RuntimeError as exc:  # pytesseract raises RuntimeError on its timeout
+        raise TransientDocumentError("OCR timed out") from exc
+    except pytesseract.TesseractNotFoundError as exc:
+        raise PermanentDocumentError("tesseract is not installed (apt-get install tesseract-ocr)") from exc
+
+
+@functools.lru_cache(maxsize=64)
+def _page_texts(digest: str, data: bytes, mime_type: str) -> tuple[str, ...]:
+    # Keyed by content hash: classification and extraction of one document share one OCR pass
+    # when they run in the same process (the in-process executor runs a document's steps together).
+    del digest
+    return tuple(ocr_page(page) for page in load_pages(data, mime_type))
+
+
+def page_texts(data: bytes, mime_type: str) -> tuple[str, ...]:
+    return _page_texts(sha256_hex(data), data, mime_type)
+
+
+def tesseract_version() -> str:
+    try:
+        return str(pytesseract.get_tesseract_version())
+    except pytesseract.TesseractNotFoundError:
+        return "missing"
+
+
+class OfflineEngine:
+    name = "offline-tesseract"
+
+    def __init__(self) -> None:
+        self.version = f"tesseract-{tesseract_version()}+{rules.RULES_VERSION}"
+
+    def can_extract(self, doc_type: DocType) -> bool:
+        return doc_type in fields.FINDERS
+
+    def classify(self, data: bytes, mime_type: str) -> Classification:
+        started = time.perf_counter()
+        texts = page_texts(data, mime_type)
+        first = texts[0]
+        doc_type, confidence, reasoning, alternatives = rules.classify_text(first)
+        source = None
+        if doc_type in fields.SOURCE_FIELD:
+            source = fields.find_fields(doc_type, first).get(fields.SOURCE_FIELD[doc_type])
+        year = rules.tax_year(first) if doc_type not in (DocType.SSN_CARD, DocType.DRIVER_LICENSE, DocType.UNKNOWN) else None
+        return Classification(
+            doc_type=doc_type,
+            confidence=confidence,
+            reasoning=reasoning,
+            tax_year=year,
+            source=source,
+            alternatives=alternatives,
+            engine=self.name,
+            engine_version=self.version,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    def extract(self, data: bytes, mime_type: str, doc_type: DocType) -> Extraction:
+        started = time.perf_counter()
+        pages = []
+        for number, text in enumerate(page_texts(data, mime_type), start=1):
+            found = fields.find_fields(doc_type, text)
+            pages.append(PageFields(number, found, confidence_for(doc_type, found) if found else 0.0))
+        return Extraction(doc_type, pages, seconds=round(time.perf_counter() - started, 3))

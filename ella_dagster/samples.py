@@ -1,0 +1,230 @@
+"""Generated sample documents with known labels, for the demo, tests and benchmarks.
+
+Renders forms laid out like the real ones (labelled boxes) with varied, fictitious values, so the
+whole pipeline can be exercised without any real client data.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from ella_dagster.domain.doc_types import DocType
+
+DPI = 200
+PAGE = (int(8.5 * DPI), int(5.5 * DPI))  # a half-letter slip, as most information returns print
+
+FIRST = ["James", "Mary", "Linh", "Minh", "Robert", "Patricia", "Anh", "Jennifer", "Duc", "Thao"]
+LAST = ["Nguyen", "Tran", "Smith", "Johnson", "Le", "Pham", "Williams", "Brown", "Hoang", "Garcia"]
+COMPANIES = ["Google LLC", "Acme Tools Inc", "Sunrise Nails Studio", "Pho Saigon LLC", "Blue River Bank",
+             "Harbor Credit Union", "Lotus Logistics Corp", "Golden Dragon Foods"]
+STATES = [("CALIFORNIA", "CA"), ("TEXAS", "TX"), ("WASHINGTON", "WA"), ("FLORIDA", "FL"), ("VIRGINIA", "VA")]
+
+
+@dataclass
+class Sample:
+    filename: str
+    data: bytes
+    mime_type: str
+    doc_type: DocType
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
+
+
+def _money(rng: random.Random, low: int, high: int) -> str:
+    return f"{rng.randint(low, high)}.{rng.randint(0, 99):02d}"
+
+
+def _fmt_money(value: str) -> str:
+    whole, cents = value.split(".")
+    return f"{int(whole):,}.{cents}"
+
+
+def _ssn(rng: random.Random) -> str:
+    return f"{rng.randint(100, 665):03d}-{rng.randint(10, 99):02d}-{rng.randint(1000, 9999):04d}"
+
+
+def _ein(rng: random.Random) -> str:
+    return f"{rng.randint(10, 98):02d}-{rng.randint(1000000, 9999999):07d}"
+
+
+def _person(rng: random.Random) -> str:
+    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+
+
+class _Canvas:
+    def __init__(self, size: tuple[int, int] = PAGE) -> None:
+        self.image = Image.new("RGB", size, "white")
+        self.draw = ImageDraw.Draw(self.image)
+
+    def text(self, x: int, y: int, text: str, size: int = 26) -> None:
+        self.draw.text((x, y), text, fill="black", font=_font(size))
+
+    def box(self, x: int, y: int, w: int, h: int, label: str, value: str = "") -> None:
+        self.draw.rectangle((x, y, x + w, y + h), outline="black", width=2)
+        self.text(x + 10, y + 8, label, 22)
+        if value:
+            self.text(x + 14, y + h - 46, value, 30)
+
+    def png(self) -> bytes:
+        out = io.BytesIO()
+        self.image.save(out, "PNG")
+        return out.getvalue()
+
+
+def w2(rng: random.Random, year: int) -> Sample:
+    wages = _money(rng, 18000, 140000)
+    ss_wages = wages
+    values = {
+        "employee_ssn": _ssn(rng), "employer_ein": _ein(rng), "employer_name": rng.choice(COMPANIES),
+        "employee_name": _person(rng), "wages": wages,
+        "federal_tax_withheld": f"{float(wages) * 0.12:.2f}", "social_security_wages": ss_wages,
+        "social_security_tax": f"{float(ss_wages) * 0.062:.2f}", "medicare_wages": wages,
+        "medicare_tax": f"{float(wages) * 0.0145:.2f}", "tax_year": str(year),
+    }
+    c = _Canvas()
+    c.text(60, 30, f"Form W-2 Wage and Tax Statement {year}", 40)
+    c.text(60, 85, "Copy B - To Be Filed With Employee's FEDERAL Tax Return", 22)
+    c.box(60, 130, 760, 110, "a Employee's social security number", values["employee_ssn"])
+    c.box(60, 240, 760, 110, "b Employer identification number (EIN)", values["employer_ein"])
+    c.box(60, 350, 760, 110, "c Employer's name, address, and ZIP code", values["employer_name"])
+    c.box(60, 460, 760, 110, "d Control number", str(rng.randint(10000, 99999)))
+    c.box(60, 570, 760, 110, "e Employee's first name and initial, last name", values["employee_name"])
+    right = [
+        ("1 Wages, tips, other compensation", "wages"), ("2 Federal income tax withheld", "federal_tax_withheld"),
+        ("3 Social security wages", "social_security_wages"), ("4 Social security tax withheld", "social_security_tax"),
+        ("5 Medicare wages and tips", "medicare_wages"), ("6 Medicare tax withheld", "medicare_tax"),
+    ]
+    for i, (label, key) in enumerate(right):
+        c.box(860, 130 + i * 110, 760, 110, label, _fmt_money(values[key]))
+    c.text(60, 820, "Department of the Treasury - Internal Revenue Service", 22)
+    return Sample(f"w2_{year}_{values['employer_name'].split()[0].lower()}.png", c.png(), "image/png", DocType.W2, values)
+
+
+def _form_1099(rng: random.Random, year: int, kind: str) -> tuple[_Canvas, dict[str, Any]]:
+    values = {
+        "payer_name": rng.choice(COMPANIES), "payer_tin": _ein(rng), "recipient_name": _person(rng),
+        "recipient_tin": _ssn(rng), "tax_year": str(year),
+    }
+    c = _Canvas()
+    title = "Interest Income" if kind == "INT" else "Nonemployee Compensation"
+    c.text(60, 30, f"Form 1099-{kind} {title}", 40)
+    c.text(60, 85, f"For calendar year {year}     Copy B For Recipient", 22)
+    c.box(60, 130, 760, 140, "PAYER'S name, street address, city or town", values["payer_name"])
+    c.box(60, 270, 380, 110, "PAYER'S TIN", values["payer_tin"])
+    c.box(440, 270, 380, 110, "RECIPIENT'S TIN", values["recipient_tin"])
+    c.box(60, 380, 760, 110, "RECIPIENT'S name", values["recipient_name"])
+    c.box(60, 490, 760, 110, "Street address (including apt. no.)", f"{rng.randint(10, 9999)} Main St")
+    return c, values
+
+
+def form_1099_int(rng: random.Random, year: int) -> Sample:
+    c, values = _form_1099(rng, year, "INT")
+    values.update(box_1=_money(rng, 5, 9000), box_2=_money(rng, 0, 50), box_4=_money(rng, 0, 300))
+    c.box(860, 130, 760, 110, "1 Interest income", _fmt_money(values["box_1"]))
+    c.box(860, 240, 760, 110, "2 Early withdrawal penalty", _fmt_money(values["box_2"]))
+    c.box(860, 350, 760, 110, "3 Interest on U.S. Savings Bonds and Treasury obligations")
+    c.box(860, 460, 760, 110, "4 Federal income tax withheld", _fmt_money(values["box_4"]))
+    c.box(860, 570, 760, 110, "5 Investment expenses")
+    c.box(860, 680, 760, 110, "6 Foreign tax paid")
+    c.box(60, 680, 760, 110, "8 Tax-exempt interest")
+    return Sample(f"1099int_{year}.png", c.png(), "image/png", DocType.FORM_1099_INT, values)
+
+
+def form_1099_nec(rng: random.Random, year: int) -> Sample:
+    c, values = _form_1099(rng, year, "NEC")
+    values.update(box_1=_money(rng, 600, 60000), box_4=_money(rng, 0, 900))
+    c.box(860, 130, 760, 110, "1 Nonemployee compensation", _fmt_money(values["box_1"]))
+    c.box(860, 240, 760, 110, "2 Payer made direct sales totaling $5,000 or more")
+    c.box(860, 350, 760, 110, "4 Federal income tax withheld", _fmt_money(values["box_4"]))
+    c.box(860, 460, 760, 110, "5 State tax withheld")
+    c.box(860, 570, 760, 110, "7 State income")
+    return Sample(f"1099nec_{year}.png", c.png(), "image/png", DocType.FORM_1099_NEC, values)
+
+
+def ssn_card(rng: random.Random, year: int) -> Sample:
+    del year
+    values = {"ssn": _ssn(rng), "name": _person(rng).upper()}
+    c = _Canvas((1000, 640))
+    c.text(190, 40, "SOCIAL SECURITY", 56)
+    c.text(300, 120, "UNITED STATES OF AMERICA", 26)
+    c.text(360, 210, values["ssn"], 48)
+    c.text(220, 300, "THIS NUMBER HAS BEEN ESTABLISHED FOR", 28)
+    c.text(300, 370, values["name"], 42)
+    c.draw.line((150, 520, 850, 520), fill="black", width=2)
+    c.text(420, 535, "SIGNATURE", 24)
+    return Sample("ssn_card.png", c.png(), "image/png", DocType.SSN_CARD, values)
+
+
+def driver_license(rng: random.Random, year: int) -> Sample:
+    state, code = rng.choice(STATES)
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    dob = (rng.randint(1, 12), rng.randint(1, 28), rng.randint(1950, 2004))
+    exp = (rng.randint(1, 12), rng.randint(1, 28), year + rng.randint(1, 6))
+    number = f"{code[0]}{rng.randint(1000000, 9999999)}"
+    values = {
+        "license_number": number, "name": f"{first.upper()} {last.upper()}",
+        "date_of_birth": f"{dob[2]:04d}-{dob[0]:02d}-{dob[1]:02d}",
+        "expiration_date": f"{exp[2]:04d}-{exp[0]:02d}-{exp[1]:02d}", "state": code,
+    }
+    c = _Canvas((1100, 700))
+    c.draw.rectangle((0, 0, 1100, 110), fill=(200, 220, 255))
+    c.text(40, 25, f"{state} DRIVER LICENSE", 52)
+    c.draw.rectangle((40, 150, 340, 530), outline="black", width=3)
+    c.text(380, 150, f"DL {number}", 34)
+    c.text(380, 210, f"EXP {exp[0]:02d}/{exp[1]:02d}/{exp[2]}", 30)
+    c.text(380, 270, f"1 {last.upper()}", 34)
+    c.text(380, 320, f"2 {first.upper()}", 34)
+    c.text(380, 380, f"DOB {dob[0]:02d}/{dob[1]:02d}/{dob[2]}", 30)
+    c.text(380, 440, f"CLASS C   SEX {rng.choice('MF')}   HGT 5-0{rng.randint(1, 9)}   EYES BRN", 26)
+    c.text(380, 500, f"ISS {rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/{year}", 26)
+    return Sample(f"driver_license_{code.lower()}.png", c.png(), "image/png", DocType.DRIVER_LICENSE, values)
+
+
+def unknown_letter(rng: random.Random, year: int) -> Sample:
+    c = _Canvas((PAGE[0], PAGE[1]))
+    c.text(60, 40, "Community Garden Newsletter", 44)
+    lines = [
+        f"Spring planting day is on April {rng.randint(1, 28)}, {year}.",
+        "Please bring gloves, seeds and a friend.",
+        "Volunteers will share tomato seedlings and compost.",
+        "The tool shed code changes next month; ask the coordinator.",
+        "Thank you for keeping our paths clean and tidy.",
+    ]
+    for i, line in enumerate(lines):
+        c.text(60, 140 + i * 60, line, 30)
+    return Sample("newsletter.png", c.png(), "image/png", DocType.UNKNOWN, {})
+
+
+def multipage_1099_int_pdf(rng: random.Random, year: int) -> Sample:
+    """Two pages: the original and a CORRECTED copy whose box 1 differs (later pages win)."""
+    first = form_1099_int(rng, year)
+    corrected_rng = random.Random(rng.random())
+    second = form_1099_int(corrected_rng, year)
+    pages = [Image.open(io.BytesIO(s.data)).convert("RGB") for s in (first, second)]
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", resolution=DPI, save_all=True, append_images=pages[1:])
+    return Sample(f"1099int_{year}_corrected.pdf", out.getvalue(), "application/pdf", DocType.FORM_1099_INT,
+                  second.fields)
+
+
+def corrupt_png() -> Sample:
+    data = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR" + bytes(range(40))
+    return Sample("broken_scan.png", data, "image/png", DocType.UNKNOWN, {})
+
+
+GENERATORS = (w2, form_1099_int, form_1099_nec, ssn_card, driver_license)
+
+
+def demo_batch(seed: int = 7, year: int = 2024) -> list[Sample]:
+    rng = random.Random(seed)
+    batch = [make(rng, year) for make in GENERATORS]
+    batch += [unknown_letter(rng, year), multipage_1099_int_pdf(rng, year), corrupt_png()]
+    return batch
