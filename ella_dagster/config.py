@@ -1,0 +1,39 @@
+"""Settings from the environment. With nothing set, everything runs embedded on this machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    store: str  # "local" | "s3"
+    store_root: Path
+    s3_bucket: str
+    s3_endpoint_url: str | None
+    s3_region: str
+    engine: str
+    sensor_interval_seconds: int
+    sensor_max_per_tick: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(os.environ.get("ELLA_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+        return cls(
+            data_dir=data_dir,
+            database_url=os.environ.get("ELLA_DATABASE_URL") or f"sqlite:///{data_dir / 'ella.db'}",
+            store=os.environ.get("ELLA_STORE", "local"),
+            store_root=Path(os.environ.get("ELLA_STORE_ROOT", data_dir / "store")),
+            s3_bucket=os.environ.get("ELLA_S3_BUCKET", "ella-documents"),
+            s3_endpoint_url=os.environ.get("ELLA_S3_ENDPOINT_URL") or None,
+            s3_region=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "auto")),
+            engine=os.environ.get("ELLA_ENGINE", "offline"),
+            sensor_interval_seconds=int(os.environ.get("ELLA_SENSOR_INTERVAL_SECONDS", "5")),
+            sensor_max_per_tick=int(os.environ.get("ELLA_SENSOR_MAX_PER_TICK", "50")),
+        )

@@ -1,0 +1,100 @@
+"""Getting documents in: demo data, the portal's upload, and registering what the store received."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ella_dagster.db.models import ChecklistItem, ChecklistTemplate, Client, RawImage, TaxCase
+from ella_dagster.db.session import Database
+from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.naming import extension_of, raw_key
+from ella_dagster.domain.uploads import EXTENSION_BY_MIME, UploadRejected, check_batch_size, validate_upload
+from ella_dagster.store import DocumentStore, UploadMarker, new_upload_id
+
+DEMO_CLIENT_ID = "client_demo"
+DEMO_CASE_ID = "case_demo"
+DEMO_CLIENT_NAME = "Nguyễn Văn An"
+DEMO_CHECKLIST = (
+    (DocType.W2, "W-2 from each employer", 2),
+    (DocType.FORM_1099_INT, "1099-INT for interest", 1),
+    (DocType.FORM_1099_NEC, "1099-NEC for contract work", 1),
+    (DocType.SSN_CARD, "Social Security card", 1),
+    (DocType.DRIVER_LICENSE, "Driver license or state ID", 1),
+)
+
+
+def seed_demo(db: Database, *, case_id: str = DEMO_CASE_ID, client_name: str = DEMO_CLIENT_NAME,
+              tax_year: int = 2024) -> str:
+    """A client, a case and its checklist; safe to run again."""
+    client_id = f"client_{case_id}" if case_id != DEMO_CASE_ID else DEMO_CLIENT_ID
+    with db.transaction() as s:
+        if s.get(Client, client_id) is None:
+            s.add(Client(id=client_id, name=client_name))
+        if s.get(TaxCase, case_id) is None:
+            s.add(TaxCase(id=case_id, client_id=client_id, tax_year=tax_year))
+        for order, (doc_type, label, expected) in enumerate(DEMO_CHECKLIST):
+            template_id = f"tpl_1040_{doc_type.value.lower()}"
+            if s.get(ChecklistTemplate, template_id) is None:
+                s.add(ChecklistTemplate(id=template_id, tax_type="FORM_1040", doc_type=doc_type.value, label=label,
+                                        sort_order=order))
+                s.flush()
+            item_id = f"chk_{case_id}_{doc_type.value.lower()}"
+            if s.get(ChecklistItem, item_id) is None:
+                s.add(ChecklistItem(id=item_id, case_id=case_id, template_id=template_id, expected_count=expected))
+    return case_id
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    filename: str
+    upload_id: str | None
+    key: str | None
+    rejected: str | None = None
+
+
+def upload_files(db: Database, store: DocumentStore, case_id: str, files: list[tuple[str, bytes]]) -> list[UploadOutcome]:
+    """The portal's upload: validate each file, store the accepted ones, journal them for the sensor."""
+    check_batch_size(len(files))
+    with db.transaction() as s:
+        if s.get(TaxCase, case_id) is None:
+            raise UploadRejected(f"unknown case {case_id}")
+    outcomes = []
+    for filename, data in files:
+        try:
+            accepted = validate_upload(filename, data)
+        except UploadRejected as exc:
+            outcomes.append(UploadOutcome(filename, None, None, str(exc)))
+            continue
+        upload_id = new_upload_id()
+        key = raw_key(case_id, upload_id, EXTENSION_BY_MIME[accepted.mime_type])
+        store.put(key, data, {"case-id": case_id, "original-filename": filename, "mime-type": accepted.mime_type})
+        store.record_upload(upload_id, key)
+        outcomes.append(UploadOutcome(filename, upload_id, key))
+    return outcomes
+
+
+def register_upload(db: Database, store: DocumentStore, marker: UploadMarker) -> RawImage:
+    """The raw_images row for a journalled upload, created once however often it is seen."""
+    with db.transaction() as s:
+        existing = s.get(RawImage, marker.upload_id)
+        if existing is not None:
+            return existing
+        stored = store.get(marker.object_key)
+        case_id = stored.metadata.get("case-id") or marker.object_key.split("/")[1]
+        raw = RawImage(
+            id=marker.upload_id, case_id=case_id, storage_key=marker.object_key, original_key=marker.object_key,
+            original_filename=stored.metadata.get("original-filename", marker.object_key.rsplit("/", 1)[-1]),
+            mime_type=stored.metadata.get("mime-type", f"application/{extension_of(marker.object_key)}"),
+            file_size=len(stored.data), status="UPLOADED",
+            uploaded_at=dt.datetime.fromtimestamp(int(marker.upload_id[:12], 16) / 1000, dt.UTC).replace(tzinfo=None),
+        )
+        s.add(raw)
+        return raw
+
+
+def case_documents(db: Database, case_id: str) -> list[RawImage]:
+    with db.transaction() as s:
+        return list(s.scalars(select(RawImage).where(RawImage.case_id == case_id).order_by(RawImage.id)))
