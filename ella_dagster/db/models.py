@@ -92,6 +92,8 @@ class RawImage(Base):
     display_name: Mapped[str | None] = mapped_column(String(255))
     checklist_item_id: Mapped[str | None] = mapped_column(ForeignKey("checklist_items.id"))
     classified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Set when the pipeline is done with the document (whatever the outcome); NULL while in flight.
+    processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

@@ -153,7 +153,8 @@ def classify_text(text: str) -> tuple[DocType, float, str, list[dict[str, object
     return best.doc_type, confidence, reasoning, alternatives if confidence < 0.80 else []
 
 
-_YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-3]\d)(?!\d)")
+# A year, not the start of an amount like "2000.00" or an id like "2019-0001".
+_YEAR = re.compile(r"(?<![\d$.,-])(19[89]\d|20[0-3]\d)(?!\d|[.,]\d|-\d)")
 
 
 def tax_year(text: str) -> int | None:

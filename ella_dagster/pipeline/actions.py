@@ -53,6 +53,6 @@ def mark_failed(session: Session, raw_image_id: str, reason: str, *, transient: 
     raw = session.get(RawImage, raw_image_id)
     if raw is None:
         return
-    raw.status, raw.error_message = "FAILED", reason
+    raw.status, raw.error_message, raw.processed_at = "FAILED", reason, utcnow()
     ensure_action(session, raw, failure_action(reason, transient=transient), action_metadata(raw, error=reason))
     resolve_actions(session, raw.id, {ActionType.AI_FAILED}, "superseded by failure")

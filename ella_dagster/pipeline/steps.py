@@ -76,7 +76,7 @@ def hash_document(db: Database, store: DocumentStore, doc_id: str) -> StepResult
     hashes = compute_hashes(data, raw.mime_type)
     with db.transaction() as s:
         raw = _raw(s, doc_id)
-        raw.status, raw.error_message = "PROCESSING", None
+        raw.status, raw.error_message, raw.processed_at = "PROCESSING", None, None
         raw.sha256, raw.phash = hashes.sha256, hashes.phash
         # The earliest upload with the same bytes in the case is the original.
         original = s.scalars(
@@ -296,6 +296,7 @@ def link_document(db: Database, doc_id: str) -> StepResult:
     """One transaction: digital doc upserted, checklist item counted once, raw image LINKED."""
     with db.transaction() as s:
         raw = _raw(s, doc_id)
+        raw.processed_at = utcnow()
         extraction = s.get(Extraction, doc_id)
         if raw.status in ("UNCLASSIFIED", "FAILED") or extraction is None:
             return StepResult(False, f"no digital document: {raw.status.lower()} without extraction",

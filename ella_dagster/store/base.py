@@ -18,9 +18,15 @@ from urllib.parse import quote, unquote
 JOURNAL_PREFIX = "_uploads/"
 
 
+_last_millis = 0
+
+
 def new_upload_id(now: float | None = None) -> str:
-    """Time-ordered, unique: 12 hex digits of milliseconds + 8 random hex digits."""
-    millis = int((now if now is not None else time.time()) * 1000)
+    """Time-ordered, unique: 12 hex digits of milliseconds (strictly increasing within a process)
+    + 8 random hex digits, so upload order is id order."""
+    global _last_millis
+    millis = max(int((now if now is not None else time.time()) * 1000), _last_millis + 1)
+    _last_millis = millis
     return f"{millis:012x}{secrets.token_hex(4)}"
 
 

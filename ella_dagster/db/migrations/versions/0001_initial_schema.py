@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:31:17.555135
+Create Date: 2026-11-23 00:35:09.012326
 """
 
 from alembic import op
@@ -98,6 +98,7 @@ def upgrade() -> None:
     sa.Column('display_name', sa.String(length=255), nullable=True),
     sa.Column('checklist_item_id', sa.String(length=64), nullable=True),
     sa.Column('classified_at', sa.DateTime(), nullable=True),
+    sa.Column('processed_at', sa.DateTime(), nullable=True),
     sa.Column('uploaded_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['tax_cases.id'], ),

@@ -1,0 +1,126 @@
+"""`make demo`: a demo case, a mixed batch of uploads, and the real Dagster daemon (sensor + queued
+runs) processing it until every document is done; then a table of what happened."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from ella_dagster import samples
+from ella_dagster.config import PROJECT_ROOT, Settings
+from ella_dagster.corpus import real_documents
+from ella_dagster.db.models import Extraction, RawImage
+from ella_dagster.db.session import Database
+from ella_dagster.domain.uploads import UploadRejected, validate_upload
+from ella_dagster.instance import dagster_home
+from ella_dagster.pipeline.intake import DEMO_CASE_ID, seed_demo, upload_files
+from ella_dagster.resources import resources_from_settings
+
+console = Console(width=max(150, Console().width))
+REAL_FOLDERS = ["W2", "FORM_1099_INT", "FORM_1099_NEC", "SSN_CARD", "DRIVER_LICENSE", "OTHER"]
+
+
+def demo_files(include_real: bool = True) -> list[tuple[str, bytes]]:
+    files = [(s.filename, s.data) for s in samples.demo_batch()]
+    if include_real:
+        seen: set[str] = set()
+        for folder, path in real_documents(REAL_FOLDERS):
+            if folder in seen:
+                continue
+            try:
+                validate_upload(path.name, path.read_bytes())
+            except UploadRejected:
+                continue
+            seen.add(folder)
+            files.append((f"real_{path.name}", path.read_bytes()))
+    return files
+
+
+def wait_for(db: Database, ids: list[str], timeout: float, daemon: subprocess.Popen[bytes]) -> bool:
+    with Progress(TextColumn("processing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("documents", total=len(ids))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with db.transaction() as s:
+                done = s.scalar(select(func.count()).where(RawImage.id.in_(ids), RawImage.processed_at.is_not(None)))
+            progress.update(task, completed=done)
+            if done == len(ids):
+                return True
+            if daemon.poll() is not None:
+                console.print("[red]the Dagster daemon exited early; see its log[/red]")
+                return False
+            time.sleep(2)
+    return False
+
+
+def start_daemon(log_path: Path) -> subprocess.Popen[bytes]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    daemon = Path(sys.executable).with_name("dagster-daemon")
+    with log_path.open("ab") as log:
+        return subprocess.Popen([str(daemon), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")], cwd=PROJECT_ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(), start_new_session=True)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def print_table(db: Database, ids: list[str]) -> None:
+    table = Table(title="ella_dagster demo: one row per upload")
+    for column in ("file", "status", "doc type", "confidence", "route", "new key", "fields", "error"):
+        table.add_column(column, overflow="fold")
+    with db.transaction() as s:
+        for raw in s.scalars(select(RawImage).where(RawImage.id.in_(ids)).order_by(RawImage.id)):
+            extraction = s.get(Extraction, raw.id)
+            table.add_row(
+                raw.original_filename, raw.status, raw.classified_type or "-",
+                f"{raw.ai_confidence:.2f}" if raw.ai_confidence is not None else "-", raw.route or "-",
+                raw.storage_key.split("/", 2)[-1] if raw.storage_key != raw.original_key else "(kept)",
+                str(len(extraction.data)) if extraction else "-", raw.error_message or "",
+            )
+    console.print(table)
+
+
+def run_demo(include_real: bool = True, timeout: float = 900.0) -> int:
+    settings = Settings.from_env()
+    home = dagster_home(settings)
+    db = Database(settings.database_url)
+    db.migrate()
+    store = resources_from_settings(settings)["store"].get_store()  # type: ignore[attr-defined]
+    case_id = seed_demo(db)
+    files = demo_files(include_real)
+    ids = []
+    for start in range(0, len(files), 20):
+        for outcome in upload_files(db, store, case_id, files[start:start + 20]):
+            if outcome.rejected:
+                console.print(f"rejected {outcome.filename}: {outcome.rejected}")
+            else:
+                ids.append(outcome.upload_id)
+    console.print(f"uploaded {len(ids)} documents to case {DEMO_CASE_ID}; starting the Dagster daemon "
+                  f"(DAGSTER_HOME={home})")
+    daemon = start_daemon(settings.data_dir / "logs" / "dagster-daemon.log")
+    try:
+        finished = wait_for(db, [i for i in ids if i], timeout, daemon)
+    finally:
+        stop(daemon)
+    print_table(db, [i for i in ids if i])
+    console.print(f"Open the Dagster UI on these runs: DAGSTER_HOME={home} make ui  ->  http://127.0.0.1:3000")
+    if not finished:
+        console.print("[red]not every document finished in time[/red]")
+        return 1
+    return 0
