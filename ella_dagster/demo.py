@@ -46,13 +46,16 @@ def demo_files(include_real: bool = True) -> list[tuple[str, bytes]]:
 
 
 def wait_for(db: Database, ids: list[str], timeout: float, daemon: subprocess.Popen[bytes]) -> bool:
-    with Progress(TextColumn("processing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
+    with Progress(
+        TextColumn("processing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
         task = progress.add_task("documents", total=len(ids))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with db.transaction() as s:
-                done = s.scalar(select(func.count()).where(RawImage.id.in_(ids), RawImage.processed_at.is_not(None)))
+                done = s.scalar(
+                    select(func.count()).where(RawImage.id.in_(ids), RawImage.processed_at.is_not(None))
+                )
             progress.update(task, completed=done)
             if done == len(ids):
                 return True
@@ -67,8 +70,14 @@ def start_daemon(log_path: Path) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     daemon = Path(sys.executable).with_name("dagster-daemon")
     with log_path.open("ab") as log:
-        return subprocess.Popen([str(daemon), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")], cwd=PROJECT_ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(), start_new_session=True)
+        return subprocess.Popen(
+            [str(daemon), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+            start_new_session=True,
+        )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -88,10 +97,14 @@ def print_table(db: Database, ids: list[str]) -> None:
         for raw in s.scalars(select(RawImage).where(RawImage.id.in_(ids)).order_by(RawImage.id)):
             extraction = s.get(Extraction, raw.id)
             table.add_row(
-                raw.original_filename, raw.status, raw.classified_type or "-",
-                f"{raw.ai_confidence:.2f}" if raw.ai_confidence is not None else "-", raw.route or "-",
+                raw.original_filename,
+                raw.status,
+                raw.classified_type or "-",
+                f"{raw.ai_confidence:.2f}" if raw.ai_confidence is not None else "-",
+                raw.route or "-",
                 raw.storage_key.split("/", 2)[-1] if raw.storage_key != raw.original_key else "(kept)",
-                str(len(extraction.data)) if extraction else "-", raw.error_message or "",
+                str(len(extraction.data)) if extraction else "-",
+                raw.error_message or "",
             )
     console.print(table)
 
@@ -106,20 +119,24 @@ def run_demo(include_real: bool = True, timeout: float = 900.0) -> int:
     files = demo_files(include_real)
     ids = []
     for start in range(0, len(files), 20):
-        for outcome in upload_files(db, store, case_id, files[start:start + 20]):
+        for outcome in upload_files(db, store, case_id, files[start : start + 20]):
             if outcome.rejected:
                 console.print(f"rejected {outcome.filename}: {outcome.rejected}")
             else:
                 ids.append(outcome.upload_id)
-    console.print(f"uploaded {len(ids)} documents to case {DEMO_CASE_ID}; starting the Dagster daemon "
-                  f"(DAGSTER_HOME={home})")
+    console.print(
+        f"uploaded {len(ids)} documents to case {DEMO_CASE_ID}; starting the Dagster daemon "
+        f"(DAGSTER_HOME={home})"
+    )
     daemon = start_daemon(settings.data_dir / "logs" / "dagster-daemon.log")
     try:
         finished = wait_for(db, [i for i in ids if i], timeout, daemon)
     finally:
         stop(daemon)
     print_table(db, [i for i in ids if i])
-    console.print(f"Open the Dagster UI on these runs: DAGSTER_HOME={home} make ui  ->  http://127.0.0.1:3000")
+    console.print(
+        f"Open the Dagster UI on these runs: DAGSTER_HOME={home} make ui  ->  http://127.0.0.1:3000"
+    )
     if not finished:
         console.print("[red]not every document finished in time[/red]")
         return 1

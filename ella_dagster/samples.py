@@ -20,8 +20,16 @@ PAGE = (int(8.5 * DPI), int(5.5 * DPI))  # a half-letter slip, as most informati
 
 FIRST = ["James", "Mary", "Linh", "Minh", "Robert", "Patricia", "Anh", "Jennifer", "Duc", "Thao"]
 LAST = ["Nguyen", "Tran", "Smith", "Johnson", "Le", "Pham", "Williams", "Brown", "Hoang", "Garcia"]
-COMPANIES = ["Google LLC", "Acme Tools Inc", "Sunrise Nails Studio", "Pho Saigon LLC", "Blue River Bank",
-             "Harbor Credit Union", "Lotus Logistics Corp", "Golden Dragon Foods"]
+COMPANIES = [
+    "Google LLC",
+    "Acme Tools Inc",
+    "Sunrise Nails Studio",
+    "Pho Saigon LLC",
+    "Blue River Bank",
+    "Harbor Credit Union",
+    "Lotus Logistics Corp",
+    "Golden Dragon Foods",
+]
 STATES = [("CALIFORNIA", "CA"), ("TEXAS", "TX"), ("WASHINGTON", "WA"), ("FLORIDA", "FL"), ("VIRGINIA", "VA")]
 
 
@@ -71,7 +79,7 @@ class _Canvas:
         self.draw.rectangle((x, y, x + w, y + h), outline="black", width=2)
         self.text(x + 10, y + 8, label, 22)
         if value:
-            self.text(x + 14, y + h - 46, value, 30)
+            self.text(x + 14, y + h - 56, value, 30)
 
     def png(self) -> bytes:
         out = io.BytesIO()
@@ -83,11 +91,17 @@ def w2(rng: random.Random, year: int) -> Sample:
     wages = _money(rng, 18000, 140000)
     ss_wages = wages
     values = {
-        "employee_ssn": _ssn(rng), "employer_ein": _ein(rng), "employer_name": rng.choice(COMPANIES),
-        "employee_name": _person(rng), "wages": wages,
-        "federal_tax_withheld": f"{float(wages) * 0.12:.2f}", "social_security_wages": ss_wages,
-        "social_security_tax": f"{float(ss_wages) * 0.062:.2f}", "medicare_wages": wages,
-        "medicare_tax": f"{float(wages) * 0.0145:.2f}", "tax_year": str(year),
+        "employee_ssn": _ssn(rng),
+        "employer_ein": _ein(rng),
+        "employer_name": rng.choice(COMPANIES),
+        "employee_name": _person(rng),
+        "wages": wages,
+        "federal_tax_withheld": f"{float(wages) * 0.12:.2f}",
+        "social_security_wages": ss_wages,
+        "social_security_tax": f"{float(ss_wages) * 0.062:.2f}",
+        "medicare_wages": wages,
+        "medicare_tax": f"{float(wages) * 0.0145:.2f}",
+        "tax_year": str(year),
     }
     c = _Canvas()
     c.text(60, 30, f"Form W-2 Wage and Tax Statement {year}", 40)
@@ -98,20 +112,32 @@ def w2(rng: random.Random, year: int) -> Sample:
     c.box(60, 460, 760, 110, "d Control number", str(rng.randint(10000, 99999)))
     c.box(60, 570, 760, 110, "e Employee's first name and initial, last name", values["employee_name"])
     right = [
-        ("1 Wages, tips, other compensation", "wages"), ("2 Federal income tax withheld", "federal_tax_withheld"),
-        ("3 Social security wages", "social_security_wages"), ("4 Social security tax withheld", "social_security_tax"),
-        ("5 Medicare wages and tips", "medicare_wages"), ("6 Medicare tax withheld", "medicare_tax"),
+        ("1 Wages, tips, other compensation", "wages"),
+        ("2 Federal income tax withheld", "federal_tax_withheld"),
+        ("3 Social security wages", "social_security_wages"),
+        ("4 Social security tax withheld", "social_security_tax"),
+        ("5 Medicare wages and tips", "medicare_wages"),
+        ("6 Medicare tax withheld", "medicare_tax"),
     ]
     for i, (label, key) in enumerate(right):
         c.box(860, 130 + i * 110, 760, 110, label, _fmt_money(values[key]))
     c.text(60, 820, "Department of the Treasury - Internal Revenue Service", 22)
-    return Sample(f"w2_{year}_{values['employer_name'].split()[0].lower()}.png", c.png(), "image/png", DocType.W2, values)
+    return Sample(
+        f"w2_{year}_{values['employer_name'].split()[0].lower()}.png",
+        c.png(),
+        "image/png",
+        DocType.W2,
+        values,
+    )
 
 
 def _form_1099(rng: random.Random, year: int, kind: str) -> tuple[_Canvas, dict[str, Any]]:
     values = {
-        "payer_name": rng.choice(COMPANIES), "payer_tin": _ein(rng), "recipient_name": _person(rng),
-        "recipient_tin": _ssn(rng), "tax_year": str(year),
+        "payer_name": rng.choice(COMPANIES),
+        "payer_tin": _ein(rng),
+        "recipient_name": _person(rng),
+        "recipient_tin": _ssn(rng),
+        "tax_year": str(year),
     }
     c = _Canvas()
     title = "Interest Income" if kind == "INT" else "Nonemployee Compensation"
@@ -170,9 +196,11 @@ def driver_license(rng: random.Random, year: int) -> Sample:
     exp = (rng.randint(1, 12), rng.randint(1, 28), year + rng.randint(1, 6))
     number = f"{code[0]}{rng.randint(1000000, 9999999)}"
     values = {
-        "license_number": number, "name": f"{first.upper()} {last.upper()}",
+        "license_number": number,
+        "name": f"{first.upper()} {last.upper()}",
         "date_of_birth": f"{dob[2]:04d}-{dob[0]:02d}-{dob[1]:02d}",
-        "expiration_date": f"{exp[2]:04d}-{exp[0]:02d}-{exp[1]:02d}", "state": code,
+        "expiration_date": f"{exp[2]:04d}-{exp[0]:02d}-{exp[1]:02d}",
+        "state": code,
     }
     c = _Canvas((1100, 700))
     c.draw.rectangle((0, 0, 1100, 110), fill=(200, 220, 255))
@@ -211,8 +239,13 @@ def multipage_1099_int_pdf(rng: random.Random, year: int) -> Sample:
     pages = [Image.open(io.BytesIO(s.data)).convert("RGB") for s in (first, second)]
     out = io.BytesIO()
     pages[0].save(out, "PDF", resolution=DPI, save_all=True, append_images=pages[1:])
-    return Sample(f"1099int_{year}_corrected.pdf", out.getvalue(), "application/pdf", DocType.FORM_1099_INT,
-                  second.fields)
+    return Sample(
+        f"1099int_{year}_corrected.pdf",
+        out.getvalue(),
+        "application/pdf",
+        DocType.FORM_1099_INT,
+        second.fields,
+    )
 
 
 def corrupt_png() -> Sample:

@@ -1,7 +1,6 @@
 """The six per-document assets. Each is a thin call into `ella_dagster.pipeline.steps`, plus the
 checks an engineer needs to trust the next asset, evaluated in the same step."""
 
-
 import re
 import time
 from collections.abc import Callable
@@ -41,18 +40,29 @@ def _spec(asset_name: str, name: str, description: str, *, blocking: bool = True
     return AssetCheckSpec(name, asset=asset_name, description=description, blocking=blocking)
 
 
-def _check(name: str, passed: bool, severity: AssetCheckSeverity = ERROR, **metadata: object) -> AssetCheckResult:
-    return AssetCheckResult(check_name=name, passed=bool(passed), severity=severity,
-                            metadata=to_metadata(dict(metadata)))
+def _check(
+    name: str, passed: bool, severity: AssetCheckSeverity = ERROR, **metadata: object
+) -> AssetCheckResult:
+    return AssetCheckResult(
+        check_name=name, passed=bool(passed), severity=severity, metadata=to_metadata(dict(metadata))
+    )
 
 
-def _run_step(context: AssetExecutionContext, db: DatabaseResource, step: Callable[[], steps.StepResult],
-              checks: Callable[[steps.StepResult], list[AssetCheckResult]] | None = None) -> MaterializeResult:
+def _run_step(
+    context: AssetExecutionContext,
+    db: DatabaseResource,
+    step: Callable[[], steps.StepResult],
+    checks: Callable[[steps.StepResult], list[AssetCheckResult]] | None = None,
+) -> MaterializeResult:
     database = db.get_database()
     started = time.perf_counter()
     with document_failures(context, database):
         result = step()
-    metadata = {**to_metadata(result.values), "applied": result.applied, "step_seconds": round(time.perf_counter() - started, 3)}
+    metadata = {
+        **to_metadata(result.values),
+        "applied": result.applied,
+        "step_seconds": round(time.perf_counter() - started, 3),
+    }
     if result.reason:
         metadata["reason"] = result.reason
         context.log.info(result.reason)
@@ -72,78 +82,123 @@ def _raw(db: DatabaseResource, doc_id: str) -> RawImage:
 
 
 @asset(
-    partitions_def=documents_partitions, group_name=GROUP, retry_policy=DOCUMENT_RETRY_POLICY, kinds={"python"},
+    partitions_def=documents_partitions,
+    group_name=GROUP,
+    retry_policy=DOCUMENT_RETRY_POLICY,
+    kinds={"python"},
     description="sha256 and 64-bit perceptual hash of the first page; exact duplicates join an image group.",
     check_specs=[
         _spec("document_hash", "hash_well_formed", "sha256 is 64 hex digits and the perceptual hash 16"),
-        _spec("document_hash", "not_a_duplicate", "warns when the bytes were uploaded before", blocking=False),
+        _spec(
+            "document_hash", "not_a_duplicate", "warns when the bytes were uploaded before", blocking=False
+        ),
     ],
 )
-def document_hash(context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource) -> MaterializeResult:
+def document_hash(
+    context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource
+) -> MaterializeResult:
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
         v = result.values
         return [
             _check("hash_well_formed", is_well_formed(DocumentHashes(v["sha256"], v["phash"]))),
-            _check("not_a_duplicate", v["exact_duplicate_of"] is None, WARN, duplicate_of=v["exact_duplicate_of"]),
+            _check(
+                "not_a_duplicate", v["exact_duplicate_of"] is None, WARN, duplicate_of=v["exact_duplicate_of"]
+            ),
         ]
 
-    return _run_step(context, db, lambda: steps.hash_document(db.get_database(), store.get_store(),
-                                                              context.partition_key), checks)
+    return _run_step(
+        context,
+        db,
+        lambda: steps.hash_document(db.get_database(), store.get_store(), context.partition_key),
+        checks,
+    )
 
 
 @asset(
-    partitions_def=documents_partitions, group_name=GROUP, retry_policy=DOCUMENT_RETRY_POLICY, kinds={"python"},
-    deps=[document_hash], code_version=f"{Settings.from_env().engine}+{RULES_VERSION}",
-    description="Document type, confidence, tax year and source from the configured engine (history row appended).",
+    partitions_def=documents_partitions,
+    group_name=GROUP,
+    retry_policy=DOCUMENT_RETRY_POLICY,
+    kinds={"python"},
+    deps=[document_hash],
+    code_version=f"{Settings.from_env().engine}+{RULES_VERSION}",
+    description="Document type, confidence, tax year and source from the configured engine; "
+    "appends a classification history row.",
     check_specs=[
         _spec("classification", "doc_type_known", "doc type is one of the supported types or UNKNOWN"),
         _spec("classification", "confidence_in_range", "confidence lies in [0, 1]"),
         _spec("classification", "confidence_not_low", "warns below the review threshold", blocking=False),
     ],
 )
-def classification(context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource,
-                   engine: EngineResource) -> MaterializeResult:
+def classification(
+    context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource, engine: EngineResource
+) -> MaterializeResult:
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
         v = result.values
         return [
             _check("doc_type_known", v["doc_type"] in DocType.__members__, doc_type=v["doc_type"]),
             _check("confidence_in_range", 0.0 <= v["confidence"] <= 1.0, confidence=v["confidence"]),
-            _check("confidence_not_low", decide_route(v["confidence"]).value != "unclassified", WARN,
-                   confidence=v["confidence"]),
+            _check(
+                "confidence_not_low",
+                decide_route(v["confidence"]).value != "unclassified",
+                WARN,
+                confidence=v["confidence"],
+            ),
         ]
 
-    return _run_step(context, db, lambda: steps.classify_document(
-        db.get_database(), store.get_store(), engine.get_engine(), context.partition_key, context.run_id), checks)
+    return _run_step(
+        context,
+        db,
+        lambda: steps.classify_document(
+            db.get_database(), store.get_store(), engine.get_engine(), context.partition_key, context.run_id
+        ),
+        checks,
+    )
 
 
 @asset(
-    partitions_def=documents_partitions, group_name=GROUP, retry_policy=DOCUMENT_RETRY_POLICY, kinds={"python"},
+    partitions_def=documents_partitions,
+    group_name=GROUP,
+    retry_policy=DOCUMENT_RETRY_POLICY,
+    kinds={"python"},
     deps=[classification],
-    description="Confidence routing: auto-link (>= 0.85), needs review (0.60-0.85, VERIFY_DOCS) or unclassified (AI_FAILED).",
-    check_specs=[_spec("routing", "route_matches_thresholds", "the stored route is the one the thresholds give")],
+    description="Confidence routing: auto-link (>= 0.85), needs review (0.60-0.85, VERIFY_DOCS) "
+    "or unclassified (AI_FAILED).",
+    check_specs=[
+        _spec("routing", "route_matches_thresholds", "the stored route is the one the thresholds give")
+    ],
 )
 def routing(context: AssetExecutionContext, db: DatabaseResource) -> MaterializeResult:
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
         v = result.values
         expected = "duplicate" if v["route"] == "duplicate" else decide_route(v["confidence"]).value
-        return [_check("route_matches_thresholds", v["route"] == expected, route=v["route"], expected=expected)]
+        return [
+            _check("route_matches_thresholds", v["route"] == expected, route=v["route"], expected=expected)
+        ]
 
-    return _run_step(context, db, lambda: steps.route_document(db.get_database(), context.partition_key), checks)
+    return _run_step(
+        context, db, lambda: steps.route_document(db.get_database(), context.partition_key), checks
+    )
 
 
 _DOCS_KEY = re.compile(r"^cases/[A-Za-z0-9_-]+/docs/\d{4}_[A-Za-z0-9]+(_[A-Za-z0-9]+)*\.[a-z0-9]{1,5}$")
 
 
 @asset(
-    partitions_def=documents_partitions, group_name=GROUP, retry_policy=DOCUMENT_RETRY_POLICY, kinds={"python"},
+    partitions_def=documents_partitions,
+    group_name=GROUP,
+    retry_policy=DOCUMENT_RETRY_POLICY,
+    kinds={"python"},
     deps=[routing],
-    description="Renames classified documents to cases/{case}/docs/{TaxYear}_{DocType}_{Source}_{Client}.{ext}.",
+    description="Renames classified documents to "
+    "cases/{case}/docs/{TaxYear}_{DocType}_{Source}_{Client}.{ext}.",
     check_specs=[
         _spec("renamed_key", "key_follows_convention", "a renamed key follows the convention"),
         _spec("renamed_key", "object_exists", "the document's current key exists in the store"),
     ],
 )
-def renamed_key(context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource) -> MaterializeResult:
+def renamed_key(
+    context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource
+) -> MaterializeResult:
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
         key = _raw(db, context.partition_key).storage_key
         renamed = "/docs/" in key
@@ -152,12 +207,19 @@ def renamed_key(context: AssetExecutionContext, db: DatabaseResource, store: Doc
             _check("object_exists", store.get_store().exists(key)),
         ]
 
-    return _run_step(context, db, lambda: steps.rename_document(db.get_database(), store.get_store(),
-                                                                context.partition_key), checks)
+    return _run_step(
+        context,
+        db,
+        lambda: steps.rename_document(db.get_database(), store.get_store(), context.partition_key),
+        checks,
+    )
 
 
 @asset(
-    partitions_def=documents_partitions, group_name=GROUP, retry_policy=DOCUMENT_RETRY_POLICY, kinds={"python"},
+    partitions_def=documents_partitions,
+    group_name=GROUP,
+    retry_policy=DOCUMENT_RETRY_POLICY,
+    kinds={"python"},
     deps=[renamed_key],
     description="Structured fields for OCR-eligible types, validated against a versioned JSON schema.",
     check_specs=[
@@ -165,8 +227,9 @@ def renamed_key(context: AssetExecutionContext, db: DatabaseResource, store: Doc
         _spec("ocr_extract", "key_fields_present", "warns when key fields are missing", blocking=False),
     ],
 )
-def ocr_extract(context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource,
-                engine: EngineResource) -> MaterializeResult:
+def ocr_extract(
+    context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource, engine: EngineResource
+) -> MaterializeResult:
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
         with db.get_database().transaction() as s:
             row = s.get(Extraction, context.partition_key)
@@ -177,15 +240,26 @@ def ocr_extract(context: AssetExecutionContext, db: DatabaseResource, store: Doc
             _check("key_fields_present", not missing, WARN, missing=missing),
         ]
 
-    return _run_step(context, db, lambda: steps.extract_document(
-        db.get_database(), store.get_store(), engine.get_engine(), context.partition_key), checks)
+    return _run_step(
+        context,
+        db,
+        lambda: steps.extract_document(
+            db.get_database(), store.get_store(), engine.get_engine(), context.partition_key
+        ),
+        checks,
+    )
 
 
 @asset(
-    partitions_def=documents_partitions, group_name=GROUP, retry_policy=DOCUMENT_RETRY_POLICY, kinds={"python"},
+    partitions_def=documents_partitions,
+    group_name=GROUP,
+    retry_policy=DOCUMENT_RETRY_POLICY,
+    kinds={"python"},
     deps=[ocr_extract],
     description="One transaction: digital doc upserted, checklist item counted once, raw image LINKED.",
-    check_specs=[_spec("digital_doc", "agrees_with_raw_image", "digital doc, raw image and checklist item agree")],
+    check_specs=[
+        _spec("digital_doc", "agrees_with_raw_image", "digital doc, raw image and checklist item agree")
+    ],
 )
 def digital_doc(context: AssetExecutionContext, db: DatabaseResource) -> MaterializeResult:
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
@@ -199,12 +273,16 @@ def digital_doc(context: AssetExecutionContext, db: DatabaseResource) -> Materia
                 elif raw.checklist_item_id and doc.counted_in_item_id != raw.checklist_item_id:
                     problems.append("not counted in its checklist item")
                 elif raw.checklist_item_id:
-                    item = s.scalars(select(ChecklistItem).where(ChecklistItem.id == raw.checklist_item_id)).one()
+                    item = s.scalars(
+                        select(ChecklistItem).where(ChecklistItem.id == raw.checklist_item_id)
+                    ).one()
                     if item.received_count < 1 or item.status == "MISSING":
                         problems.append("checklist item not marked received")
         return [_check("agrees_with_raw_image", not problems, problems=problems)]
 
-    return _run_step(context, db, lambda: steps.link_document(db.get_database(), context.partition_key), checks)
+    return _run_step(
+        context, db, lambda: steps.link_document(db.get_database(), context.partition_key), checks
+    )
 
 
 DOCUMENT_ASSETS = [document_hash, classification, routing, renamed_key, ocr_extract, digital_doc]

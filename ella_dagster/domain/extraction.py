@@ -148,7 +148,10 @@ def validation_errors(doc_type: DocType | str, fields: Mapping[str, Any]) -> lis
         return [f"no extraction schema for {doc_type}"]
     validator = jsonschema.Draft202012Validator(schema.json_schema())
     # Messages name the field, never the value (values may be SSNs).
-    return sorted(f"{'/'.join(map(str, e.path)) or '(root)'}: {e.validator} failed" for e in validator.iter_errors(dict(fields)))
+    return sorted(
+        f"{'/'.join(map(str, e.path)) or '(root)'}: {e.validator} failed"
+        for e in validator.iter_errors(dict(fields))
+    )
 
 
 def merge_pages(pages: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, int]]:

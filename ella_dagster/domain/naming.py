@@ -25,7 +25,7 @@ def remove_diacritics(text: str) -> str:
 
 
 def to_pascal_case(text: str) -> str:
-    """"google llc" -> "GoogleLlc"; digits stay as they are ("1099 int" -> "1099Int")."""
+    """ "google llc" -> "GoogleLlc"; digits stay as they are ("1099 int" -> "1099Int")."""
     words = re.split(r"[^A-Za-z0-9]+", remove_diacritics(text))
     return "".join(word[:1].upper() + word[1:].lower() for word in words if word)
 
@@ -70,7 +70,9 @@ def raw_key(case_id: str, upload_id: str, extension: str) -> str:
     return f"cases/{checked_case_id(case_id)}/raw/{upload_id}.{sanitize_extension(extension)}"
 
 
-def renamed_key(case_id: str, original_key: str, parts: NamingComponents, *, today: dt.date | None = None) -> str:
+def renamed_key(
+    case_id: str, original_key: str, parts: NamingComponents, *, today: dt.date | None = None
+) -> str:
     name = document_name(parts, extension_of(original_key), today=today)
     return f"cases/{checked_case_id(case_id)}/docs/{name}"
 

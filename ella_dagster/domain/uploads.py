@@ -20,8 +20,13 @@ MIME_BY_EXTENSION = {
     "webp": "image/webp",
     "pdf": "application/pdf",
 }
-EXTENSION_BY_MIME = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
-                     "application/pdf": "pdf"}
+EXTENSION_BY_MIME = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "application/pdf": "pdf",
+}
 
 
 class UploadRejected(ValueError):

@@ -19,7 +19,8 @@ def _w2(text: str) -> dict[str, Any]:
         "employer_ein": after_label(lines, r"employer\s+identification\s+number|employer'?s?\s+id", "ein")
         or rules.ein(text),
         "employer_name": after_label(lines, r"employer'?s?\s+name", "text"),
-        "employee_ssn": after_label(lines, r"employee'?s?\s+social\s+security\s+number", "ssn") or rules.ssn(text),
+        "employee_ssn": after_label(lines, r"employee'?s?\s+social\s+security\s+number", "ssn")
+        or rules.ssn(text),
         "employee_name": after_label(
             lines, r"employee'?s?\s+(first\s+)?name(\s+and\s+initial)?,?(\s+last\s+name)?", "text"
         ),
@@ -35,7 +36,10 @@ def _w2(text: str) -> dict[str, Any]:
 
 def _parties(lines: list[str], text: str) -> dict[str, Any]:
     tins = [rules.tin(m.group(0)) for m in rules.TIN.finditer(text)]
-    payer_label, recipient_label = r"payer'?s?\s+(tin|federal\s+identification)", r"recipient'?s?\s+(tin|identification)"
+    payer_label, recipient_label = (
+        r"payer'?s?\s+(tin|federal\s+identification)",
+        r"recipient'?s?\s+(tin|identification)",
+    )
     payer_tin, recipient_tin = rules.paired_after_labels(lines, payer_label, recipient_label, "tin")
     return {
         "payer_name": after_label(lines, r"payer'?s?\s+name", "text"),
@@ -78,9 +82,11 @@ def _ssn_card(text: str) -> dict[str, Any]:
 
 def _driver_license(text: str) -> dict[str, Any]:
     lines = lines_of(text)
-    number = re.search(r"\b(?:DL|LIC(?:ENSE)?\s*(?:NO|#|NUMBER)?)\s*[:#.]?\s*([A-Z0-9][A-Z0-9-]{4,14})\b", text)
-    family = after_label(lines, r"^1\s+|last\s+name|family\s+name", "text", lookahead=1)
-    given = after_label(lines, r"^2\s+|first\s+name|given\s+name", "text", lookahead=1)
+    number = re.search(
+        r"\b(?:DL|LIC(?:ENSE)?\s*(?:NO|#|NUMBER)?)\s*[:#.]?\s*([A-Z0-9][A-Z0-9-]{4,14})\b", text
+    )
+    family = after_label(lines, r"^1\s*(?=[A-Z])|last\s+name|family\s+name", "text", lookahead=1)
+    given = after_label(lines, r"^2\s*(?=[A-Z])|first\s+name|given\s+name", "text", lookahead=1)
     full_name = " ".join(part for part in (given, family) if part) or after_label(lines, r"\bname\b", "text")
     return {
         "license_number": number.group(1) if number else None,

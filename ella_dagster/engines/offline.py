@@ -66,7 +66,11 @@ class OfflineEngine:
         source = None
         if doc_type in fields.SOURCE_FIELD:
             source = fields.find_fields(doc_type, first).get(fields.SOURCE_FIELD[doc_type])
-        year = rules.tax_year(first) if doc_type not in (DocType.SSN_CARD, DocType.DRIVER_LICENSE, DocType.UNKNOWN) else None
+        year = (
+            rules.tax_year(first)
+            if doc_type not in (DocType.SSN_CARD, DocType.DRIVER_LICENSE, DocType.UNKNOWN)
+            else None
+        )
         return Classification(
             doc_type=doc_type,
             confidence=confidence,

@@ -137,7 +137,12 @@ def classify_text(text: str) -> tuple[DocType, float, str, list[dict[str, object
     best, runner_up = ranked[0], ranked[1]
     if best.score < UNKNOWN_BELOW:
         confidence = round(0.1 + 0.4 * best.score, 2)
-        return DocType.UNKNOWN, confidence, f"no document type had enough evidence (best {best.doc_type.value} at {best.score:.2f})", []
+        return (
+            DocType.UNKNOWN,
+            confidence,
+            f"no document type had enough evidence (best {best.doc_type.value} at {best.score:.2f})",
+            [],
+        )
     confidence = 0.30 + 0.67 * best.score
     if runner_up.score > 0.6 * best.score:
         confidence -= 0.10
@@ -176,16 +181,56 @@ DATE = re.compile(r"(?<!\d)(\d{1,2})[/-](\d{1,2})[/-](\d{4})(?!\d)")
 NAME_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9&.,'\- ]{1,60}$")
 
 US_STATES = {
-    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA", "COLORADO": "CO",
-    "CONNECTICUT": "CT", "DELAWARE": "DE", "FLORIDA": "FL", "GEORGIA": "GA", "HAWAII": "HI", "IDAHO": "ID",
-    "ILLINOIS": "IL", "INDIANA": "IN", "IOWA": "IA", "KANSAS": "KS", "KENTUCKY": "KY", "LOUISIANA": "LA",
-    "MAINE": "ME", "MARYLAND": "MD", "MASSACHUSETTS": "MA", "MICHIGAN": "MI", "MINNESOTA": "MN",
-    "MISSISSIPPI": "MS", "MISSOURI": "MO", "MONTANA": "MT", "NEBRASKA": "NE", "NEVADA": "NV",
-    "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ", "NEW MEXICO": "NM", "NEW YORK": "NY", "NORTH CAROLINA": "NC",
-    "NORTH DAKOTA": "ND", "OHIO": "OH", "OKLAHOMA": "OK", "OREGON": "OR", "PENNSYLVANIA": "PA",
-    "RHODE ISLAND": "RI", "SOUTH CAROLINA": "SC", "SOUTH DAKOTA": "SD", "TENNESSEE": "TN", "TEXAS": "TX",
-    "UTAH": "UT", "VERMONT": "VT", "VIRGINIA": "VA", "WASHINGTON": "WA", "WEST VIRGINIA": "WV",
-    "WISCONSIN": "WI", "WYOMING": "WY",
+    "ALABAMA": "AL",
+    "ALASKA": "AK",
+    "ARIZONA": "AZ",
+    "ARKANSAS": "AR",
+    "CALIFORNIA": "CA",
+    "COLORADO": "CO",
+    "CONNECTICUT": "CT",
+    "DELAWARE": "DE",
+    "FLORIDA": "FL",
+    "GEORGIA": "GA",
+    "HAWAII": "HI",
+    "IDAHO": "ID",
+    "ILLINOIS": "IL",
+    "INDIANA": "IN",
+    "IOWA": "IA",
+    "KANSAS": "KS",
+    "KENTUCKY": "KY",
+    "LOUISIANA": "LA",
+    "MAINE": "ME",
+    "MARYLAND": "MD",
+    "MASSACHUSETTS": "MA",
+    "MICHIGAN": "MI",
+    "MINNESOTA": "MN",
+    "MISSISSIPPI": "MS",
+    "MISSOURI": "MO",
+    "MONTANA": "MT",
+    "NEBRASKA": "NE",
+    "NEVADA": "NV",
+    "NEW HAMPSHIRE": "NH",
+    "NEW JERSEY": "NJ",
+    "NEW MEXICO": "NM",
+    "NEW YORK": "NY",
+    "NORTH CAROLINA": "NC",
+    "NORTH DAKOTA": "ND",
+    "OHIO": "OH",
+    "OKLAHOMA": "OK",
+    "OREGON": "OR",
+    "PENNSYLVANIA": "PA",
+    "RHODE ISLAND": "RI",
+    "SOUTH CAROLINA": "SC",
+    "SOUTH DAKOTA": "SD",
+    "TENNESSEE": "TN",
+    "TEXAS": "TX",
+    "UTAH": "UT",
+    "VERMONT": "VT",
+    "VIRGINIA": "VA",
+    "WASHINGTON": "WA",
+    "WEST VIRGINIA": "WV",
+    "WISCONSIN": "WI",
+    "WYOMING": "WY",
 }
 
 
@@ -223,13 +268,18 @@ def iso_date(raw: str) -> str | None:
 
 def name(raw: str) -> str | None:
     candidate = raw.strip(" :|")
-    if NAME_LINE.match(candidate) and sum(c.isalpha() for c in candidate) >= 3:
+    if NAME_LINE.match(candidate) and sum(c.isalpha() for c in candidate) >= 2:
         return re.sub(r"\s+", " ", candidate)
     return None
 
 
 PARSERS: dict[str, Callable[[str], str | None]] = {
-    "money": money, "ssn": ssn, "ein": ein, "tin": tin, "date": iso_date, "text": name,
+    "money": money,
+    "ssn": ssn,
+    "ein": ein,
+    "tin": tin,
+    "date": iso_date,
+    "text": name,
 }
 
 
@@ -245,11 +295,11 @@ def after_label(lines: list[str], label: str, kind: str, *, lookahead: int = 2) 
         match = pattern.search(line)
         if not match:
             continue
-        rest = line[match.end():]
+        rest = line[match.end() :]
         value = None if kind == "text" and _looks_like_label(rest) else parse(rest)
         if value:
             return value
-        for following in lines[index + 1: index + 1 + lookahead]:
+        for following in lines[index + 1 : index + 1 + lookahead]:
             if _looks_like_label(following):
                 break  # the next box starts: this one is empty
             value = parse(following)
@@ -258,15 +308,19 @@ def after_label(lines: list[str], label: str, kind: str, *, lookahead: int = 2) 
     return None
 
 
-def paired_after_labels(lines: list[str], first: str, second: str, kind: str) -> tuple[str | None, str | None]:
+def paired_after_labels(
+    lines: list[str], first: str, second: str, kind: str
+) -> tuple[str | None, str | None]:
     """Two boxes side by side ("PAYER'S TIN  RECIPIENT'S TIN"): their values share the next line, in order."""
     parse = PARSERS[kind]
     for index, line in enumerate(lines):
         a, b = re.search(first, line, re.IGNORECASE), re.search(second, line, re.IGNORECASE)
         if not (a and b and a.start() < b.start()):
             continue
-        for following in lines[index + 1: index + 3]:
-            values = [parse(m.group(0)) for m in TIN.finditer(following)] if kind == "tin" else [parse(following)]
+        for following in lines[index + 1 : index + 3]:
+            values = (
+                [parse(m.group(0)) for m in TIN.finditer(following)] if kind == "tin" else [parse(following)]
+            )
             values = [v for v in values if v]
             if len(values) >= 2:
                 return values[0], values[1]

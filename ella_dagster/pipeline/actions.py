@@ -14,7 +14,9 @@ from ella_dagster.domain.routing import ActionSpec, ActionType, failure_action
 
 def open_actions(session: Session, raw_image_id: str) -> list[Action]:
     return list(
-        session.scalars(select(Action).where(Action.raw_image_id == raw_image_id, Action.is_completed.is_(False)))
+        session.scalars(
+            select(Action).where(Action.raw_image_id == raw_image_id, Action.is_completed.is_(False))
+        )
     )
 
 
@@ -22,12 +24,22 @@ def ensure_action(session: Session, raw: RawImage, spec: ActionSpec, metadata: d
     """The open action of this type for the document, created if missing, refreshed if present."""
     for action in open_actions(session, raw.id):
         if action.type == spec.type.value:
-            action.priority, action.title, action.description = spec.priority.value, spec.title, spec.description
+            action.priority, action.title, action.description = (
+                spec.priority.value,
+                spec.title,
+                spec.description,
+            )
             action.metadata_json = metadata
             return action
     action = Action(
-        id=f"act_{uuid.uuid4().hex[:16]}", case_id=raw.case_id, raw_image_id=raw.id, type=spec.type.value,
-        priority=spec.priority.value, title=spec.title, description=spec.description, metadata_json=metadata,
+        id=f"act_{uuid.uuid4().hex[:16]}",
+        case_id=raw.case_id,
+        raw_image_id=raw.id,
+        type=spec.type.value,
+        priority=spec.priority.value,
+        title=spec.title,
+        description=spec.description,
+        metadata_json=metadata,
     )
     session.add(action)
     session.flush()
@@ -45,7 +57,12 @@ def resolve_actions(session: Session, raw_image_id: str, keep: set[ActionType], 
 
 
 def action_metadata(raw: RawImage, **extra: Any) -> dict[str, Any]:
-    return {"raw_image_id": raw.id, "storage_key": raw.storage_key, "attempted_at": utcnow().isoformat(), **extra}
+    return {
+        "raw_image_id": raw.id,
+        "storage_key": raw.storage_key,
+        "attempted_at": utcnow().isoformat(),
+        **extra,
+    }
 
 
 def mark_failed(session: Session, raw_image_id: str, reason: str, *, transient: bool = False) -> None:
@@ -54,5 +71,7 @@ def mark_failed(session: Session, raw_image_id: str, reason: str, *, transient: 
     if raw is None:
         return
     raw.status, raw.error_message, raw.processed_at = "FAILED", reason, utcnow()
-    ensure_action(session, raw, failure_action(reason, transient=transient), action_metadata(raw, error=reason))
+    ensure_action(
+        session, raw, failure_action(reason, transient=transient), action_metadata(raw, error=reason)
+    )
     resolve_actions(session, raw.id, {ActionType.AI_FAILED}, "superseded by failure")

@@ -26,8 +26,9 @@ DEMO_CHECKLIST = (
 )
 
 
-def seed_demo(db: Database, *, case_id: str = DEMO_CASE_ID, client_name: str = DEMO_CLIENT_NAME,
-              tax_year: int = 2024) -> str:
+def seed_demo(
+    db: Database, *, case_id: str = DEMO_CASE_ID, client_name: str = DEMO_CLIENT_NAME, tax_year: int = 2024
+) -> str:
     """A client, a case and its checklist; safe to run again."""
     client_id = f"client_{case_id}" if case_id != DEMO_CASE_ID else DEMO_CLIENT_ID
     with db.transaction() as s:
@@ -38,12 +39,23 @@ def seed_demo(db: Database, *, case_id: str = DEMO_CASE_ID, client_name: str = D
         for order, (doc_type, label, expected) in enumerate(DEMO_CHECKLIST):
             template_id = f"tpl_1040_{doc_type.value.lower()}"
             if s.get(ChecklistTemplate, template_id) is None:
-                s.add(ChecklistTemplate(id=template_id, tax_type="FORM_1040", doc_type=doc_type.value, label=label,
-                                        sort_order=order))
+                s.add(
+                    ChecklistTemplate(
+                        id=template_id,
+                        tax_type="FORM_1040",
+                        doc_type=doc_type.value,
+                        label=label,
+                        sort_order=order,
+                    )
+                )
                 s.flush()
             item_id = f"chk_{case_id}_{doc_type.value.lower()}"
             if s.get(ChecklistItem, item_id) is None:
-                s.add(ChecklistItem(id=item_id, case_id=case_id, template_id=template_id, expected_count=expected))
+                s.add(
+                    ChecklistItem(
+                        id=item_id, case_id=case_id, template_id=template_id, expected_count=expected
+                    )
+                )
     return case_id
 
 
@@ -55,7 +67,9 @@ class UploadOutcome:
     rejected: str | None = None
 
 
-def upload_files(db: Database, store: DocumentStore, case_id: str, files: list[tuple[str, bytes]]) -> list[UploadOutcome]:
+def upload_files(
+    db: Database, store: DocumentStore, case_id: str, files: list[tuple[str, bytes]]
+) -> list[UploadOutcome]:
     """The portal's upload: validate each file, store the accepted ones, journal them for the sensor."""
     check_batch_size(len(files))
     with db.transaction() as s:
@@ -70,7 +84,9 @@ def upload_files(db: Database, store: DocumentStore, case_id: str, files: list[t
             continue
         upload_id = new_upload_id()
         key = raw_key(case_id, upload_id, EXTENSION_BY_MIME[accepted.mime_type])
-        store.put(key, data, {"case-id": case_id, "original-filename": filename, "mime-type": accepted.mime_type})
+        store.put(
+            key, data, {"case-id": case_id, "original-filename": filename, "mime-type": accepted.mime_type}
+        )
         store.record_upload(upload_id, key)
         outcomes.append(UploadOutcome(filename, upload_id, key))
     return outcomes
@@ -85,11 +101,17 @@ def register_upload(db: Database, store: DocumentStore, marker: UploadMarker) ->
         stored = store.get(marker.object_key)
         case_id = stored.metadata.get("case-id") or marker.object_key.split("/")[1]
         raw = RawImage(
-            id=marker.upload_id, case_id=case_id, storage_key=marker.object_key, original_key=marker.object_key,
+            id=marker.upload_id,
+            case_id=case_id,
+            storage_key=marker.object_key,
+            original_key=marker.object_key,
             original_filename=stored.metadata.get("original-filename", marker.object_key.rsplit("/", 1)[-1]),
             mime_type=stored.metadata.get("mime-type", f"application/{extension_of(marker.object_key)}"),
-            file_size=len(stored.data), status="UPLOADED",
-            uploaded_at=dt.datetime.fromtimestamp(int(marker.upload_id[:12], 16) / 1000, dt.UTC).replace(tzinfo=None),
+            file_size=len(stored.data),
+            status="UPLOADED",
+            uploaded_at=dt.datetime.fromtimestamp(int(marker.upload_id[:12], 16) / 1000, dt.UTC).replace(
+                tzinfo=None
+            ),
         )
         s.add(raw)
         return raw

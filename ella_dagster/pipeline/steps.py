@@ -67,7 +67,9 @@ def load_document(db: Database, store: DocumentStore, doc_id: str) -> tuple[RawI
     try:
         return raw, store.get(raw.storage_key).data
     except FileNotFoundError as exc:
-        raise PermanentDocumentError(f"the uploaded file is missing from the store ({raw.storage_key})") from exc
+        raise PermanentDocumentError(
+            f"the uploaded file is missing from the store ({raw.storage_key})"
+        ) from exc
 
 
 # 1 --------------------------------------------------------------------------------------------
@@ -94,21 +96,34 @@ def hash_document(db: Database, store: DocumentStore, doc_id: str) -> StepResult
                 RawImage.case_id == raw.case_id, RawImage.id != raw.id, RawImage.phash.is_not(None)
             )
         ).all()
-    candidates = sorted(i for i, p in others if hamming(p, hashes.phash) < NEAR_DUPLICATE_BITS and i != raw.duplicate_of_id)
-    return StepResult(values={
-        "sha256": hashes.sha256, "phash": hashes.phash, "exact_duplicate_of": raw.duplicate_of_id,
-        "near_duplicate_candidates": candidates,
-    })
+    candidates = sorted(
+        i for i, p in others if hamming(p, hashes.phash) < NEAR_DUPLICATE_BITS and i != raw.duplicate_of_id
+    )
+    return StepResult(
+        values={
+            "sha256": hashes.sha256,
+            "phash": hashes.phash,
+            "exact_duplicate_of": raw.duplicate_of_id,
+            "near_duplicate_candidates": candidates,
+        }
+    )
 
 
-def _group(session: Session, case_id: str, key: str, *, best_image_id: str, doc_type: str | None = None) -> ImageGroup:
+def _group(
+    session: Session, case_id: str, key: str, *, best_image_id: str, doc_type: str | None = None
+) -> ImageGroup:
     group_id = "grp_" + hashlib.sha256(f"{case_id}:{key}".encode()).hexdigest()[:20]
     group = session.get(ImageGroup, group_id)
     if group is None:
         try:
             with session.begin_nested():
-                group = ImageGroup(id=group_id, case_id=case_id, group_key=key, best_image_id=best_image_id,
-                                   doc_type=doc_type)
+                group = ImageGroup(
+                    id=group_id,
+                    case_id=case_id,
+                    group_key=key,
+                    best_image_id=best_image_id,
+                    doc_type=doc_type,
+                )
                 session.add(group)
         except IntegrityError:  # a concurrent run created it first
             group = session.get(ImageGroup, group_id)
@@ -126,35 +141,65 @@ def latest_classification(session: Session, doc_id: str) -> ClassificationResult
     ).first()
 
 
-def classify_document(db: Database, store: DocumentStore, engine: Engine, doc_id: str,
-                      run_id: str | None = None) -> StepResult:
+def classify_document(
+    db: Database, store: DocumentStore, engine: Engine, doc_id: str, run_id: str | None = None
+) -> StepResult:
     with db.transaction() as s:
         raw = _raw(s, doc_id)
         reused = latest_classification(s, raw.duplicate_of_id) if raw.duplicate_of_id else None
     if reused is not None:
-        result = Classification(DocType(reused.doc_type), reused.confidence, reused.reasoning, reused.tax_year,
-                                reused.source, reused.alternatives, reused.engine, reused.engine_version)
+        result = Classification(
+            DocType(reused.doc_type),
+            reused.confidence,
+            reused.reasoning,
+            reused.tax_year,
+            reused.source,
+            reused.alternatives,
+            reused.engine,
+            reused.engine_version,
+        )
     else:
         _, data = load_document(db, store, doc_id)
         result = engine.classify(data, raw.mime_type)
     with db.transaction() as s:
         latest = latest_classification(s, doc_id)
-        same = latest is not None and (latest.engine_version, latest.doc_type, latest.confidence, latest.tax_year,
-                                       latest.source) == (result.engine_version, result.doc_type.value,
-                                                          result.confidence, result.tax_year, result.source)
+        same = latest is not None and (
+            latest.engine_version,
+            latest.doc_type,
+            latest.confidence,
+            latest.tax_year,
+            latest.source,
+        ) == (result.engine_version, result.doc_type.value, result.confidence, result.tax_year, result.source)
         if not same:  # history grows only when the answer (or the engine) changed
-            s.add(ClassificationResult(
-                raw_image_id=doc_id, engine=result.engine, engine_version=result.engine_version,
-                doc_type=result.doc_type.value, confidence=result.confidence, reasoning=result.reasoning,
-                alternatives=result.alternatives, tax_year=result.tax_year, source=result.source,
-                reused_from_id=raw.duplicate_of_id if reused else None, run_id=run_id, seconds=result.seconds,
-            ))
-    return StepResult(values={
-        "doc_type": result.doc_type.value, "confidence": result.confidence, "engine": result.engine,
-        "engine_version": result.engine_version, "tax_year": result.tax_year, "reasoning": result.reasoning,
-        "reused_from": raw.duplicate_of_id if reused else None, "seconds": result.seconds,
-        "history_row_added": not same,
-    })
+            s.add(
+                ClassificationResult(
+                    raw_image_id=doc_id,
+                    engine=result.engine,
+                    engine_version=result.engine_version,
+                    doc_type=result.doc_type.value,
+                    confidence=result.confidence,
+                    reasoning=result.reasoning,
+                    alternatives=result.alternatives,
+                    tax_year=result.tax_year,
+                    source=result.source,
+                    reused_from_id=raw.duplicate_of_id if reused else None,
+                    run_id=run_id,
+                    seconds=result.seconds,
+                )
+            )
+    return StepResult(
+        values={
+            "doc_type": result.doc_type.value,
+            "confidence": result.confidence,
+            "engine": result.engine,
+            "engine_version": result.engine_version,
+            "tax_year": result.tax_year,
+            "reasoning": result.reasoning,
+            "reused_from": raw.duplicate_of_id if reused else None,
+            "seconds": result.seconds,
+            "history_row_added": not same,
+        }
+    )
 
 
 # 3 --------------------------------------------------------------------------------------------
@@ -173,11 +218,22 @@ def route_document(db: Database, doc_id: str) -> StepResult:
             raw.classified_type, raw.category = doc_type.value, category_of(doc_type).value
             raw.checklist_item_id = None
             resolve_actions(s, raw.id, set(), "duplicate of an earlier upload")
-            return StepResult(values={"route": "duplicate", "duplicate_of": raw.duplicate_of_id,
-                                      "doc_type": doc_type.value, "confidence": result.confidence})
+            return StepResult(
+                values={
+                    "route": "duplicate",
+                    "duplicate_of": raw.duplicate_of_id,
+                    "doc_type": doc_type.value,
+                    "confidence": result.confidence,
+                }
+            )
         raw.route = route.value
         if route is Route.UNCLASSIFIED:
-            raw.status, raw.classified_type, raw.category, raw.checklist_item_id = "UNCLASSIFIED", None, None, None
+            raw.status, raw.classified_type, raw.category, raw.checklist_item_id = (
+                "UNCLASSIFIED",
+                None,
+                None,
+                None,
+            )
         else:
             raw.status, raw.classified_type = "CLASSIFIED", doc_type.value
             raw.category = category_of(doc_type).value
@@ -186,16 +242,31 @@ def route_document(db: Database, doc_id: str) -> StepResult:
         keep: set[ActionType] = set()
         action_id = None
         if spec:
-            action_id = ensure_action(s, raw, spec, action_metadata(
-                raw, doc_type=doc_type.value, confidence=result.confidence, checklist_item_id=raw.checklist_item_id,
-            )).id
+            action_id = ensure_action(
+                s,
+                raw,
+                spec,
+                action_metadata(
+                    raw,
+                    doc_type=doc_type.value,
+                    confidence=result.confidence,
+                    checklist_item_id=raw.checklist_item_id,
+                ),
+            ).id
             keep.add(spec.type)
         resolved = resolve_actions(s, raw.id, keep, f"reclassified as {route.value}")
-        return StepResult(values={
-            "route": route.value, "status": raw.status, "doc_type": doc_type.value,
-            "confidence": result.confidence, "checklist_item_id": raw.checklist_item_id,
-            "action": spec.type.value if spec else None, "action_id": action_id, "actions_resolved": resolved,
-        })
+        return StepResult(
+            values={
+                "route": route.value,
+                "status": raw.status,
+                "doc_type": doc_type.value,
+                "confidence": result.confidence,
+                "checklist_item_id": raw.checklist_item_id,
+                "action": spec.type.value if spec else None,
+                "action_id": action_id,
+                "actions_resolved": resolved,
+            }
+        )
 
 
 def _checklist_item_id(session: Session, case_id: str, doc_type: DocType) -> str | None:
@@ -213,13 +284,19 @@ def rename_document(db: Database, store: DocumentStore, doc_id: str) -> StepResu
     with db.transaction() as s:
         raw = _raw(s, doc_id)
         if raw.status not in ("CLASSIFIED", "LINKED"):
-            return StepResult(False, f"not renamed: document is {raw.status.lower()}", {"key": raw.storage_key})
+            return StepResult(
+                False, f"not renamed: document is {raw.status.lower()}", {"key": raw.storage_key}
+            )
         client_name = s.scalars(
             select(Client.name).join(TaxCase, TaxCase.client_id == Client.id).where(TaxCase.id == raw.case_id)
         ).first()
-        parts = NamingComponents(raw.classified_type or DocType.UNKNOWN, raw.tax_year, raw.source, client_name)
+        parts = NamingComponents(
+            raw.classified_type or DocType.UNKNOWN, raw.tax_year, raw.source, client_name
+        )
         target = renamed_key(raw.case_id, raw.original_key, parts, today=raw.uploaded_at.date())
-        taken = s.scalars(select(RawImage.id).where(RawImage.storage_key == target, RawImage.id != raw.id)).first()
+        taken = s.scalars(
+            select(RawImage.id).where(RawImage.storage_key == target, RawImage.id != raw.id)
+        ).first()
         if taken:  # two papers with the same name: the document id keeps them apart
             stem, ext = target.rsplit(".", 1)
             target = f"{stem}_{raw.id[-6:]}.{ext}"
@@ -233,8 +310,9 @@ def rename_document(db: Database, store: DocumentStore, doc_id: str) -> StepResu
     with db.transaction() as s:
         raw = _raw(s, doc_id)
         raw.storage_key, raw.display_name = target, display_name_from_key(target)
-    return StepResult(values={"key": target, "previous_key": current, "renamed": True,
-                              "old_object_deleted": deleted_old})
+    return StepResult(
+        values={"key": target, "previous_key": current, "renamed": True, "old_object_deleted": deleted_old}
+    )
 
 
 # 5 --------------------------------------------------------------------------------------------
@@ -244,8 +322,15 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
         status, doc_type = raw.status, DocType(raw.classified_type) if raw.classified_type else None
         original = s.get(Extraction, raw.duplicate_of_id) if raw.duplicate_of_id else None
         if status == "DUPLICATE" and original is not None:
-            _upsert_extraction(s, doc_id, original.doc_type, original.data, original.page_confidences,
-                               original.validation_errors, original.engine + " (reused)")
+            _upsert_extraction(
+                s,
+                doc_id,
+                original.doc_type,
+                original.data,
+                original.page_confidences,
+                original.validation_errors,
+                original.engine + " (reused)",
+            )
             return StepResult(values={"reused_from": raw.duplicate_of_id, "fields": len(original.data)})
     if doc_type is None or status == "UNCLASSIFIED":
         return StepResult(False, "not extracted: document is unclassified")
@@ -260,14 +345,24 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
     invalid = {e.split(":", 1)[0] for e in errors}
     valid = {k: v for k, v in merged.items() if k not in invalid}
     with db.transaction() as s:
-        row = _upsert_extraction(s, doc_id, doc_type.value, valid, [p.confidence for p in extraction.pages], errors,
-                                 engine.name)
-    return StepResult(values={
-        "doc_type": doc_type.value, "status": row.status, "confidence": row.confidence,
-        "fields": len(valid), "missing_key_fields": _missing_keys(doc_type, valid), "pages": row.page_count,
-        "page_confidences": row.page_confidences, "field_pages": origin, "validation_errors": errors,
-        "schema_version": row.schema_version, "seconds": extraction.seconds,
-    })
+        row = _upsert_extraction(
+            s, doc_id, doc_type.value, valid, [p.confidence for p in extraction.pages], errors, engine.name
+        )
+    return StepResult(
+        values={
+            "doc_type": doc_type.value,
+            "status": row.status,
+            "confidence": row.confidence,
+            "fields": len(valid),
+            "missing_key_fields": _missing_keys(doc_type, valid),
+            "pages": row.page_count,
+            "page_confidences": row.page_confidences,
+            "field_pages": origin,
+            "validation_errors": errors,
+            "schema_version": row.schema_version,
+            "seconds": extraction.seconds,
+        }
+    )
 
 
 def _missing_keys(doc_type: DocType | str, fields: dict[str, Any]) -> list[str]:
@@ -275,8 +370,15 @@ def _missing_keys(doc_type: DocType | str, fields: dict[str, Any]) -> list[str]:
     return [k for k in schema.key_fields if fields.get(k) in (None, "")] if schema else []
 
 
-def _upsert_extraction(session: Session, doc_id: str, doc_type: str, data: dict[str, Any],
-                       page_confidences: list[float], errors: list[str], engine: str) -> Extraction:
+def _upsert_extraction(
+    session: Session,
+    doc_id: str,
+    doc_type: str,
+    data: dict[str, Any],
+    page_confidences: list[float],
+    errors: list[str],
+    engine: str,
+) -> Extraction:
     schema = schemas.schema_for(doc_type)
     assert schema is not None
     missing = _missing_keys(doc_type, data)
@@ -299,21 +401,35 @@ def link_document(db: Database, doc_id: str) -> StepResult:
         raw.processed_at = utcnow()
         extraction = s.get(Extraction, doc_id)
         if raw.status in ("UNCLASSIFIED", "FAILED") or extraction is None:
-            return StepResult(False, f"no digital document: {raw.status.lower()} without extraction",
-                              {"status": raw.status})
+            return StepResult(
+                False, f"no digital document: {raw.status.lower()} without extraction", {"status": raw.status}
+            )
         if raw.status == "DUPLICATE":
-            return StepResult(False, "no digital document: duplicate of an earlier upload",
-                              {"status": raw.status, "duplicate_of": raw.duplicate_of_id})
+            return StepResult(
+                False,
+                "no digital document: duplicate of an earlier upload",
+                {"status": raw.status, "duplicate_of": raw.duplicate_of_id},
+            )
         same_paper = _confirmed_near_duplicate(s, raw, extraction)
         if same_paper:
-            group = _group(s, raw.case_id, f"paper:{same_paper.id}", best_image_id=same_paper.id,
-                           doc_type=extraction.doc_type)
+            group = _group(
+                s,
+                raw.case_id,
+                f"paper:{same_paper.id}",
+                best_image_id=same_paper.id,
+                doc_type=extraction.doc_type,
+            )
             same_paper.image_group_id = raw.image_group_id = group.id
             raw.status, raw.duplicate_of_id = "DUPLICATE", same_paper.id
             _uncount(s, s.get(DigitalDoc, f"dd_{raw.id}"))
-            return StepResult(False, "no digital document: same paper as an earlier upload (type and key fields agree)",
-                              {"status": raw.status, "duplicate_of": same_paper.id})
-        doc = s.get(DigitalDoc, f"dd_{raw.id}") or DigitalDoc(id=f"dd_{raw.id}", case_id=raw.case_id, raw_image_id=raw.id)
+            return StepResult(
+                False,
+                "no digital document: same paper as an earlier upload (type and key fields agree)",
+                {"status": raw.status, "duplicate_of": same_paper.id},
+            )
+        doc = s.get(DigitalDoc, f"dd_{raw.id}") or DigitalDoc(
+            id=f"dd_{raw.id}", case_id=raw.case_id, raw_image_id=raw.id
+        )
         doc.doc_type, doc.status, doc.extracted_data = extraction.doc_type, extraction.status, extraction.data
         doc.ai_confidence, doc.schema_version = extraction.confidence, extraction.schema_version
         doc.page_count, doc.page_confidences = extraction.page_count, extraction.page_confidences
@@ -332,14 +448,26 @@ def link_document(db: Database, doc_id: str) -> StepResult:
         raw.status = "LINKED"
         review = None
         if extraction.confidence < AUTO_LINK_THRESHOLD or extraction.validation_errors:
-            review = ensure_action(s, raw, ActionSpec(
-                ActionType.VERIFY_DOCS, ActionPriority.NORMAL, OCR_REVIEW_TITLE,
-                f"{extraction.doc_type}: trích xuất {round(extraction.confidence * 100)}% - cần xác minh",
-            ), action_metadata(raw, doc_type=extraction.doc_type, confidence=extraction.confidence)).id
-        return StepResult(values={
-            "digital_doc_id": doc.id, "status": doc.status, "checklist_item_id": raw.checklist_item_id,
-            "counted_now": counted_now, "review_action_id": review,
-        })
+            review = ensure_action(
+                s,
+                raw,
+                ActionSpec(
+                    ActionType.VERIFY_DOCS,
+                    ActionPriority.NORMAL,
+                    OCR_REVIEW_TITLE,
+                    f"{extraction.doc_type}: trích xuất {round(extraction.confidence * 100)}% - cần xác minh",
+                ),
+                action_metadata(raw, doc_type=extraction.doc_type, confidence=extraction.confidence),
+            ).id
+        return StepResult(
+            values={
+                "digital_doc_id": doc.id,
+                "status": doc.status,
+                "checklist_item_id": raw.checklist_item_id,
+                "counted_now": counted_now,
+                "review_action_id": review,
+            }
+        )
 
 
 def _uncount(session: Session, doc: DigitalDoc | None) -> None:
@@ -358,14 +486,22 @@ def _confirmed_near_duplicate(session: Session, raw: RawImage, extraction: Extra
     if not raw.phash:
         return None
     earlier = session.scalars(
-        select(RawImage).where(RawImage.case_id == raw.case_id, RawImage.id < raw.id, RawImage.status == "LINKED",
-                               RawImage.classified_type == extraction.doc_type, RawImage.phash.is_not(None))
+        select(RawImage)
+        .where(
+            RawImage.case_id == raw.case_id,
+            RawImage.id < raw.id,
+            RawImage.status == "LINKED",
+            RawImage.classified_type == extraction.doc_type,
+            RawImage.phash.is_not(None),
+        )
         .order_by(RawImage.id)
     )
     for other in earlier:
         if hamming(other.phash, raw.phash) >= NEAR_DUPLICATE_BITS:
             continue
         other_extraction = session.get(Extraction, other.id)
-        if other_extraction and schemas.same_paper(extraction.doc_type, extraction.data, other_extraction.data):
+        if other_extraction and schemas.same_paper(
+            extraction.doc_type, extraction.data, other_extraction.data
+        ):
             return other
     return None

@@ -4,4 +4,11 @@ from ella_dagster.store.base import DocumentStore, StoredObject, UploadMarker, n
 from ella_dagster.store.local import LocalDocumentStore
 from ella_dagster.store.s3 import S3DocumentStore
 
-__all__ = ["DocumentStore", "LocalDocumentStore", "S3DocumentStore", "StoredObject", "UploadMarker", "new_upload_id"]
+__all__ = [
+    "DocumentStore",
+    "LocalDocumentStore",
+    "S3DocumentStore",
+    "StoredObject",
+    "UploadMarker",
+    "new_upload_id",
+]

@@ -21,7 +21,9 @@ class S3DocumentStore(DocumentStore):
         self.bucket = bucket
 
     def put(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, Metadata=encode_metadata(metadata or {}))
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=data, Metadata=encode_metadata(metadata or {})
+        )
 
     def get(self, key: str) -> StoredObject:
         try:
@@ -43,7 +45,9 @@ class S3DocumentStore(DocumentStore):
 
     def copy(self, source: str, target: str) -> None:
         self.client.copy_object(
-            Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source},
+            Bucket=self.bucket,
+            Key=target,
+            CopySource={"Bucket": self.bucket, "Key": source},
             MetadataDirective="COPY",
         )
 

@@ -1,0 +1,102 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, a real S3-speaking server on loopback."""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import psycopg
+import pytest
+
+from ella_dagster import samples
+from ella_dagster.db.session import Database
+from ella_dagster.pipeline.intake import seed_demo
+from ella_dagster.store import LocalDocumentStore
+
+PG_ADMIN_DSN = os.environ.get("ELLA_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The local PostgreSQL server; CI starts it (scripts/ensure-postgres.sh), so no skip here."""
+    with psycopg.connect(PG_ADMIN_DSN, connect_timeout=5) as conn:
+        conn.execute("select 1")
+    return PG_ADMIN_DSN
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    name = f"ella_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    params = dict(part.split("=", 1) for part in postgres_server.split())
+    yield f"postgresql+psycopg://{params['user']}@{params['host']}:{params['port']}/{name}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database: SQLite (the embedded default) and PostgreSQL (production)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ella.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    db = Database(url)
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{tmp_path / 'ella.db'}")
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def local_store(tmp_path: Path) -> LocalDocumentStore:
+    return LocalDocumentStore(tmp_path / "store")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1: real HTTP, real boto3, no Python-level mock."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    bucket = f"ella-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    return bucket
+
+
+@pytest.fixture
+def case_id(database: Database) -> str:
+    return seed_demo(database)
+
+
+@pytest.fixture(scope="session")
+def generated() -> dict[str, samples.Sample]:
+    """One generated sample per kind, fixed seed: the labelled documents most tests use."""
+    rng = random.Random(2024)
+    batch = [make(rng, 2024) for make in samples.GENERATORS]
+    batch += [samples.unknown_letter(rng, 2024), samples.multipage_1099_int_pdf(rng, 2024), samples.corrupt_png()]
+    names = ["w2", "1099int", "1099nec", "ssn_card", "driver_license", "unknown", "1099int_pdf", "corrupt"]
+    return dict(zip(names, batch, strict=True))

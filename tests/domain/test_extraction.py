@@ -1,0 +1,34 @@
+from ella_dagster.domain.doc_types import OCR_ELIGIBLE, DocType
+from ella_dagster.domain.extraction import merge_pages, same_paper, schema_for, validation_errors
+
+
+def test_later_pages_override_earlier_ones() -> None:
+    merged, origin = merge_pages([{"box_1": "10.00", "payer_name": "Bank"}, {"box_1": "12.50", "box_4": ""}])
+    assert merged == {"box_1": "12.50", "payer_name": "Bank"}
+    assert origin == {"box_1": 2, "payer_name": 1}
+
+
+def test_schema_rejects_bad_formats_without_echoing_values() -> None:
+    errors = validation_errors(DocType.W2, {"employee_ssn": "123456789", "wages": "1,000.00", "bogus": "x"})
+    assert any(e.startswith("employee_ssn") for e in errors)
+    assert any(e.startswith("wages") for e in errors)
+    assert any("additionalProperties" in e for e in errors)
+    assert not any("123456789" in e for e in errors)
+
+
+def test_valid_w2_has_no_errors_and_schema_is_versioned() -> None:
+    fields = {"employee_ssn": "123-45-6789", "employer_ein": "12-3456789", "wages": "1000.00", "tax_year": "2024"}
+    assert validation_errors(DocType.W2, fields) == []
+    assert schema_for(DocType.W2).json_schema()["$id"].endswith(":1.0")
+
+
+def test_same_paper_needs_every_identity_field() -> None:
+    a = {"employer_ein": "12-3456789", "employee_ssn": "123-45-6789", "wages": "1000.00"}
+    assert same_paper(DocType.W2, a, dict(a))
+    assert not same_paper(DocType.W2, a, {**a, "wages": "1000.01"})
+    assert not same_paper(DocType.W2, {**a, "wages": None}, {**a, "wages": None})
+
+
+def test_sixteen_types_are_ocr_eligible() -> None:
+    assert len(OCR_ELIGIBLE) == 16
+    assert DocType.RECEIPT not in OCR_ELIGIBLE and DocType.W2 in OCR_ELIGIBLE
