@@ -97,6 +97,10 @@ def generated() -> dict[str, samples.Sample]:
     """One generated sample per kind, fixed seed: the labelled documents most tests use."""
     rng = random.Random(2024)
     batch = [make(rng, 2024) for make in samples.GENERATORS]
-    batch += [samples.unknown_letter(rng, 2024), samples.multipage_1099_int_pdf(rng, 2024), samples.corrupt_png()]
+    batch += [
+        samples.unknown_letter(rng, 2024),
+        samples.multipage_1099_int_pdf(rng, 2024),
+        samples.corrupt_png(),
+    ]
     names = ["w2", "1099int", "1099nec", "ssn_card", "driver_license", "unknown", "1099int_pdf", "corrupt"]
     return dict(zip(names, batch, strict=True))

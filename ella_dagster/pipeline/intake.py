@@ -11,8 +11,14 @@ from ella_dagster.db.models import ChecklistItem, ChecklistTemplate, Client, Raw
 from ella_dagster.db.session import Database
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.domain.naming import extension_of, raw_key
-from ella_dagster.domain.uploads import EXTENSION_BY_MIME, UploadRejected, check_batch_size, validate_upload
-from ella_dagster.store import DocumentStore, UploadMarker, new_upload_id
+from ella_dagster.domain.uploads import (
+    EXTENSION_BY_MIME,
+    MIME_BY_EXTENSION,
+    UploadRejected,
+    check_batch_size,
+    validate_upload,
+)
+from ella_dagster.store import DocumentStore, StoredObject, UploadMarker, new_upload_id
 
 DEMO_CLIENT_ID = "client_demo"
 DEMO_CASE_ID = "case_demo"
@@ -98,15 +104,20 @@ def register_upload(db: Database, store: DocumentStore, marker: UploadMarker) ->
         existing = s.get(RawImage, marker.upload_id)
         if existing is not None:
             return existing
-        stored = store.get(marker.object_key)
+        try:
+            stored = store.get(marker.object_key)
+        except FileNotFoundError:
+            # Journalled but gone: still registered, so its run fails it visibly instead of losing it.
+            stored = StoredObject(b"", {})
         case_id = stored.metadata.get("case-id") or marker.object_key.split("/")[1]
+        ext = extension_of(marker.object_key)
         raw = RawImage(
             id=marker.upload_id,
             case_id=case_id,
             storage_key=marker.object_key,
             original_key=marker.object_key,
             original_filename=stored.metadata.get("original-filename", marker.object_key.rsplit("/", 1)[-1]),
-            mime_type=stored.metadata.get("mime-type", f"application/{extension_of(marker.object_key)}"),
+            mime_type=stored.metadata.get("mime-type", MIME_BY_EXTENSION.get(ext, f"application/{ext}")),
             file_size=len(stored.data),
             status="UPLOADED",
             uploaded_at=dt.datetime.fromtimestamp(int(marker.upload_id[:12], 16) / 1000, dt.UTC).replace(

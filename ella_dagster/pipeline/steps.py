@@ -505,3 +505,23 @@ def _confirmed_near_duplicate(session: Session, raw: RawImage, extraction: Extra
         ):
             return other
     return None
+
+
+def process_document(
+    db: Database, store: DocumentStore, engine: Engine, doc_id: str
+) -> dict[str, StepResult]:
+    """All six steps in one process, no Dagster: the baseline the benchmark compares against."""
+    from ella_dagster.pipeline.actions import mark_failed
+
+    results: dict[str, StepResult] = {}
+    try:
+        results["document_hash"] = hash_document(db, store, doc_id)
+        results["classification"] = classify_document(db, store, engine, doc_id)
+        results["routing"] = route_document(db, doc_id)
+        results["renamed_key"] = rename_document(db, store, doc_id)
+        results["ocr_extract"] = extract_document(db, store, engine, doc_id)
+        results["digital_doc"] = link_document(db, doc_id)
+    except PermanentDocumentError as exc:
+        with db.transaction() as s:
+            mark_failed(s, doc_id, str(exc))
+    return results

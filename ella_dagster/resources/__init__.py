@@ -1,7 +1,5 @@
 """Dagster resources: thin, configurable handles on the database, the document store and the engine."""
 
-from __future__ import annotations
-
 import functools
 from abc import ABC, abstractmethod
 

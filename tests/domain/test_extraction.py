@@ -17,7 +17,12 @@ def test_schema_rejects_bad_formats_without_echoing_values() -> None:
 
 
 def test_valid_w2_has_no_errors_and_schema_is_versioned() -> None:
-    fields = {"employee_ssn": "123-45-6789", "employer_ein": "12-3456789", "wages": "1000.00", "tax_year": "2024"}
+    fields = {
+        "employee_ssn": "123-45-6789",
+        "employer_ein": "12-3456789",
+        "wages": "1000.00",
+        "tax_year": "2024",
+    }
     assert validation_errors(DocType.W2, fields) == []
     assert schema_for(DocType.W2).json_schema()["$id"].endswith(":1.0")
 

@@ -31,8 +31,12 @@ def test_convention_example() -> None:
 
 
 def test_long_names_are_capped_and_keep_the_extension() -> None:
-    parts = NamingComponents("FORM_1099_INT", 2024, "The Extraordinarily Long Credit Union Of Everywhere",
-                             "Nguyễn Thị Phương Thảo Bảo Ngọc Hoàng")
+    parts = NamingComponents(
+        "FORM_1099_INT",
+        2024,
+        "The Extraordinarily Long Credit Union Of Everywhere",
+        "Nguyễn Thị Phương Thảo Bảo Ngọc Hoàng",
+    )
     name = document_name(parts, "jpeg", today=TODAY)
     assert len(name) <= MAX_NAME_LENGTH
     assert name.endswith(".jpeg") and name.startswith("2024_1099Int_")
@@ -50,7 +54,9 @@ def test_missing_tax_year_uses_the_current_year() -> None:
 
 
 def test_renamed_key_moves_to_docs_and_keeps_extension() -> None:
-    key = renamed_key("case_1", "cases/case_1/raw/abc.PNG", NamingComponents("W2", 2024, "Acme", "Bo"), today=TODAY)
+    key = renamed_key(
+        "case_1", "cases/case_1/raw/abc.PNG", NamingComponents("W2", 2024, "Acme", "Bo"), today=TODAY
+    )
     assert key == "cases/case_1/docs/2024_W2_Acme_Bo.png"
 
 

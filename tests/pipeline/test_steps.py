@@ -1,0 +1,184 @@
+"""The six steps as plain functions, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from ella_dagster.db.models import (
+    Action,
+    ChecklistItem,
+    ClassificationResult,
+    DigitalDoc,
+    ImageGroup,
+    RawImage,
+)
+from ella_dagster.db.session import Database
+from ella_dagster.engines import OfflineEngine
+from ella_dagster.pipeline import steps
+from ella_dagster.pipeline.intake import register_upload, upload_files
+from ella_dagster.store import LocalDocumentStore
+
+ENGINE = OfflineEngine()
+
+
+def ingest(
+    db: Database, store: LocalDocumentStore, case_id: str, files: list[tuple[str, bytes]]
+) -> list[str]:
+    outcomes = upload_files(db, store, case_id, files)
+    for marker in store.new_uploads(None, 100):
+        register_upload(db, store, marker)
+    return [o.upload_id for o in outcomes]
+
+
+def snapshot(db: Database) -> dict[str, Any]:
+    """Everything a re-run must leave unchanged (timestamps aside)."""
+    with db.transaction() as s:
+        return {
+            "raw": [
+                (
+                    r.id,
+                    r.status,
+                    r.classified_type,
+                    r.ai_confidence,
+                    r.route,
+                    r.storage_key,
+                    r.image_group_id,
+                    r.duplicate_of_id,
+                    r.checklist_item_id,
+                )
+                for r in s.scalars(select(RawImage).order_by(RawImage.id))
+            ],
+            "docs": [
+                (d.id, d.status, d.extracted_data, d.ai_confidence, d.counted_in_item_id)
+                for d in s.scalars(select(DigitalDoc).order_by(DigitalDoc.id))
+            ],
+            "actions": sorted((a.raw_image_id, a.type, a.is_completed) for a in s.scalars(select(Action))),
+            "items": [
+                (i.id, i.status, i.received_count)
+                for i in s.scalars(select(ChecklistItem).order_by(ChecklistItem.id))
+            ],
+            "groups": s.scalar(select(func.count()).select_from(ImageGroup)),
+            "history": s.scalar(select(func.count()).select_from(ClassificationResult)),
+        }
+
+
+def test_w2_goes_all_the_way_to_linked(database, local_store, case_id, generated) -> None:
+    [doc] = ingest(database, local_store, case_id, [("w2.png", generated["w2"].data)])
+    results = steps.process_document(database, local_store, ENGINE, doc)
+    assert results["routing"].values["route"] == "auto-linked"
+    with database.transaction() as s:
+        raw = s.get(RawImage, doc)
+        assert raw.status == "LINKED" and raw.classified_type == "W2" and raw.category == "INCOME"
+        assert raw.storage_key.startswith("cases/case_demo/docs/2024_W2_") and raw.storage_key.endswith(
+            "_NguyenVanAn.png"
+        )
+        assert local_store.exists(raw.storage_key) and not local_store.exists(raw.original_key)
+        digital = s.get(DigitalDoc, f"dd_{doc}")
+        assert digital.extracted_data["wages"] == generated["w2"].fields["wages"]
+        assert digital.status == "EXTRACTED" and digital.ai_confidence == 0.99
+        item = s.get(ChecklistItem, raw.checklist_item_id)
+        assert (item.status, item.received_count) == ("HAS_DIGITAL", 1)
+        assert s.scalar(select(func.count()).select_from(Action)) == 0
+
+
+def test_rerunning_a_document_changes_nothing(database, local_store, case_id, generated) -> None:
+    docs = ingest(
+        database,
+        local_store,
+        case_id,
+        [
+            ("w2.png", generated["w2"].data),
+            ("letter.png", generated["unknown"].data),
+            ("dl.png", generated["driver_license"].data),
+        ],
+    )
+    for doc in docs:
+        steps.process_document(database, local_store, ENGINE, doc)
+    first = snapshot(database)
+    for doc in docs:
+        steps.process_document(database, local_store, ENGINE, doc)
+    assert snapshot(database) == first
+
+
+def test_exact_duplicate_reuses_the_original_and_is_not_counted(
+    database, local_store, case_id, generated
+) -> None:
+    data = generated["1099nec"].data
+    original, copy = ingest(database, local_store, case_id, [("a.png", data), ("b.png", data)])
+    steps.process_document(database, local_store, ENGINE, original)
+    results = steps.process_document(database, local_store, ENGINE, copy)
+    assert results["classification"].values["reused_from"] == original
+    with database.transaction() as s:
+        a, b = s.get(RawImage, original), s.get(RawImage, copy)
+        assert (a.status, b.status) == ("LINKED", "DUPLICATE")
+        assert a.image_group_id == b.image_group_id is not None and b.duplicate_of_id == original
+        assert s.get(DigitalDoc, f"dd_{copy}") is None
+        assert s.get(ChecklistItem, a.checklist_item_id).received_count == 1
+        reused = s.scalars(
+            select(ClassificationResult).where(ClassificationResult.raw_image_id == copy)
+        ).one()
+        assert reused.reused_from_id == original
+
+
+def test_two_different_w2s_on_one_template_are_never_merged(database, local_store, case_id) -> None:
+    import random
+
+    from ella_dagster import samples
+
+    a, b = samples.w2(random.Random(1), 2024), samples.w2(random.Random(2), 2024)
+    docs = ingest(database, local_store, case_id, [("a.png", a.data), ("b.png", b.data)])
+    for doc in docs:
+        steps.process_document(database, local_store, ENGINE, doc)
+    with database.transaction() as s:
+        rows = [s.get(RawImage, d) for d in docs]
+        assert [r.status for r in rows] == ["LINKED", "LINKED"]
+        assert rows[0].image_group_id is None and rows[1].image_group_id is None
+        assert len({r.storage_key for r in rows}) == 2  # names collide: the second gets a suffix
+        item = s.get(ChecklistItem, rows[0].checklist_item_id)
+        assert item.received_count == 2
+
+
+def test_unclassified_gets_one_ai_failed_action_and_keeps_its_key(
+    database, local_store, case_id, generated
+) -> None:
+    [doc] = ingest(database, local_store, case_id, [("letter.png", generated["unknown"].data)])
+    results = steps.process_document(database, local_store, ENGINE, doc)
+    assert results["renamed_key"].applied is False and results["ocr_extract"].applied is False
+    with database.transaction() as s:
+        raw = s.get(RawImage, doc)
+        assert (raw.status, raw.route, raw.storage_key) == ("UNCLASSIFIED", "unclassified", raw.original_key)
+        [action] = s.scalars(select(Action)).all()
+        assert (action.type, action.priority, action.is_completed) == ("AI_FAILED", "NORMAL", False)
+        assert raw.processed_at is not None
+
+
+def test_corrupt_file_fails_with_reason_and_action(database, local_store, case_id, generated) -> None:
+    [doc] = ingest(database, local_store, case_id, [("scan.png", generated["corrupt"].data)])
+    steps.process_document(database, local_store, ENGINE, doc)
+    with database.transaction() as s:
+        raw = s.get(RawImage, doc)
+        assert raw.status == "FAILED" and "corrupt" in raw.error_message
+        [action] = s.scalars(select(Action)).all()
+        assert (action.type, action.priority) == ("AI_FAILED", "HIGH")
+
+
+def test_missing_object_is_a_permanent_failure(database, local_store, case_id, generated) -> None:
+    [doc] = ingest(database, local_store, case_id, [("w2.png", generated["w2"].data)])
+    with database.transaction() as s:
+        local_store.delete(s.get(RawImage, doc).storage_key)
+    steps.process_document(database, local_store, ENGINE, doc)
+    with database.transaction() as s:
+        assert "missing from the store" in s.get(RawImage, doc).error_message
+
+
+@pytest.mark.parametrize("kind", ["1099int_pdf"])
+def test_multipage_pdf_keeps_page_confidences(database, local_store, case_id, generated, kind) -> None:
+    [doc] = ingest(database, local_store, case_id, [("corrected.pdf", generated[kind].data)])
+    steps.process_document(database, local_store, ENGINE, doc)
+    with database.transaction() as s:
+        digital = s.get(DigitalDoc, f"dd_{doc}")
+        assert digital.page_count == 2 and len(digital.page_confidences) == 2
+        assert digital.extracted_data["box_1"] == generated[kind].fields["box_1"]
