@@ -64,12 +64,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ella", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="migrate the database and initialise DAGSTER_HOME").set_defaults(
-        func=cmd_init
-    )
-    sub.add_parser("seed-demo", help="create the demo client, case and checklist").set_defaults(
-        func=cmd_seed_demo
-    )
+    sub.add_parser("init", help="migrate the database and initialise DAGSTER_HOME").set_defaults(func=cmd_init)
+    sub.add_parser("seed-demo", help="create the demo client, case and checklist").set_defaults(func=cmd_seed_demo)
     upload = sub.add_parser("upload", help="upload documents to a case, as the client portal does")
     upload.add_argument("--case", required=True)
     upload.add_argument("files", nargs="+")

@@ -53,9 +53,7 @@ def wait_for(db: Database, ids: list[str], timeout: float, daemon: subprocess.Po
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with db.transaction() as s:
-                done = s.scalar(
-                    select(func.count()).where(RawImage.id.in_(ids), RawImage.processed_at.is_not(None))
-                )
+                done = s.scalar(select(func.count()).where(RawImage.id.in_(ids), RawImage.processed_at.is_not(None)))
             progress.update(task, completed=done)
             if done == len(ids):
                 return True
@@ -125,8 +123,7 @@ def run_demo(include_real: bool = True, timeout: float = 900.0) -> int:
             else:
                 ids.append(outcome.upload_id)
     console.print(
-        f"uploaded {len(ids)} documents to case {DEMO_CASE_ID}; starting the Dagster daemon "
-        f"(DAGSTER_HOME={home})"
+        f"uploaded {len(ids)} documents to case {DEMO_CASE_ID}; starting the Dagster daemon (DAGSTER_HOME={home})"
     )
     daemon = start_daemon(settings.data_dir / "logs" / "dagster-daemon.log")
     try:
@@ -134,9 +131,7 @@ def run_demo(include_real: bool = True, timeout: float = 900.0) -> int:
     finally:
         stop(daemon)
     print_table(db, [i for i in ids if i])
-    console.print(
-        f"Open the Dagster UI on these runs: DAGSTER_HOME={home} make ui  ->  http://127.0.0.1:3000"
-    )
+    console.print(f"Open the Dagster UI on these runs: DAGSTER_HOME={home} make ui  ->  http://127.0.0.1:3000")
     if not finished:
         console.print("[red]not every document finished in time[/red]")
         return 1

@@ -42,11 +42,8 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A migrated, empty database: SQLite (the embedded default) and PostgreSQL (production)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ella.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    db = Database(url)
+    sqlite_url = f"sqlite:///{tmp_path / 'ella.db'}"
+    db = Database(sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url"))
     db.migrate()
     yield db
     db.dispose()

@@ -40,9 +40,7 @@ def _spec(asset_name: str, name: str, description: str, *, blocking: bool = True
     return AssetCheckSpec(name, asset=asset_name, description=description, blocking=blocking)
 
 
-def _check(
-    name: str, passed: bool, severity: AssetCheckSeverity = ERROR, **metadata: object
-) -> AssetCheckResult:
+def _check(name: str, passed: bool, severity: AssetCheckSeverity = ERROR, **metadata: object) -> AssetCheckResult:
     return AssetCheckResult(
         check_name=name, passed=bool(passed), severity=severity, metadata=to_metadata(dict(metadata))
     )
@@ -89,9 +87,7 @@ def _raw(db: DatabaseResource, doc_id: str) -> RawImage:
     description="sha256 and 64-bit perceptual hash of the first page; exact duplicates join an image group.",
     check_specs=[
         _spec("document_hash", "hash_well_formed", "sha256 is 64 hex digits and the perceptual hash 16"),
-        _spec(
-            "document_hash", "not_a_duplicate", "warns when the bytes were uploaded before", blocking=False
-        ),
+        _spec("document_hash", "not_a_duplicate", "warns when the bytes were uploaded before", blocking=False),
     ],
 )
 def document_hash(
@@ -101,9 +97,7 @@ def document_hash(
         v = result.values
         return [
             _check("hash_well_formed", is_well_formed(DocumentHashes(v["sha256"], v["phash"]))),
-            _check(
-                "not_a_duplicate", v["exact_duplicate_of"] is None, WARN, duplicate_of=v["exact_duplicate_of"]
-            ),
+            _check("not_a_duplicate", v["exact_duplicate_of"] is None, WARN, duplicate_of=v["exact_duplicate_of"]),
         ]
 
     return _run_step(
@@ -163,21 +157,15 @@ def classification(
     deps=[classification],
     description="Confidence routing: auto-link (>= 0.85), needs review (0.60-0.85, VERIFY_DOCS) "
     "or unclassified (AI_FAILED).",
-    check_specs=[
-        _spec("routing", "route_matches_thresholds", "the stored route is the one the thresholds give")
-    ],
+    check_specs=[_spec("routing", "route_matches_thresholds", "the stored route is the one the thresholds give")],
 )
 def routing(context: AssetExecutionContext, db: DatabaseResource) -> MaterializeResult:
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
         v = result.values
         expected = "duplicate" if v["route"] == "duplicate" else decide_route(v["confidence"]).value
-        return [
-            _check("route_matches_thresholds", v["route"] == expected, route=v["route"], expected=expected)
-        ]
+        return [_check("route_matches_thresholds", v["route"] == expected, route=v["route"], expected=expected)]
 
-    return _run_step(
-        context, db, lambda: steps.route_document(db.get_database(), context.partition_key), checks
-    )
+    return _run_step(context, db, lambda: steps.route_document(db.get_database(), context.partition_key), checks)
 
 
 _DOCS_KEY = re.compile(r"^cases/[A-Za-z0-9_-]+/docs/\d{4}_[A-Za-z0-9]+(_[A-Za-z0-9]+)*\.[a-z0-9]{1,5}$")
@@ -189,8 +177,7 @@ _DOCS_KEY = re.compile(r"^cases/[A-Za-z0-9_-]+/docs/\d{4}_[A-Za-z0-9]+(_[A-Za-z0
     retry_policy=DOCUMENT_RETRY_POLICY,
     kinds={"python"},
     deps=[routing],
-    description="Renames classified documents to "
-    "cases/{case}/docs/{TaxYear}_{DocType}_{Source}_{Client}.{ext}.",
+    description="Renames classified documents to cases/{case}/docs/{TaxYear}_{DocType}_{Source}_{Client}.{ext}.",
     check_specs=[
         _spec("renamed_key", "key_follows_convention", "a renamed key follows the convention"),
         _spec("renamed_key", "object_exists", "the document's current key exists in the store"),
@@ -257,9 +244,7 @@ def ocr_extract(
     kinds={"python"},
     deps=[ocr_extract],
     description="One transaction: digital doc upserted, checklist item counted once, raw image LINKED.",
-    check_specs=[
-        _spec("digital_doc", "agrees_with_raw_image", "digital doc, raw image and checklist item agree")
-    ],
+    check_specs=[_spec("digital_doc", "agrees_with_raw_image", "digital doc, raw image and checklist item agree")],
 )
 def digital_doc(context: AssetExecutionContext, db: DatabaseResource) -> MaterializeResult:
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
@@ -273,16 +258,12 @@ def digital_doc(context: AssetExecutionContext, db: DatabaseResource) -> Materia
                 elif raw.checklist_item_id and doc.counted_in_item_id != raw.checklist_item_id:
                     problems.append("not counted in its checklist item")
                 elif raw.checklist_item_id:
-                    item = s.scalars(
-                        select(ChecklistItem).where(ChecklistItem.id == raw.checklist_item_id)
-                    ).one()
+                    item = s.scalars(select(ChecklistItem).where(ChecklistItem.id == raw.checklist_item_id)).one()
                     if item.received_count < 1 or item.status == "MISSING":
                         problems.append("checklist item not marked received")
         return [_check("agrees_with_raw_image", not problems, problems=problems)]
 
-    return _run_step(
-        context, db, lambda: steps.link_document(db.get_database(), context.partition_key), checks
-    )
+    return _run_step(context, db, lambda: steps.link_document(db.get_database(), context.partition_key), checks)
 
 
 DOCUMENT_ASSETS = [document_hash, classification, routing, renamed_key, ocr_extract, digital_doc]

@@ -20,9 +20,7 @@ def completeness(fields: Mapping[str, object], names: Sequence[str]) -> float:
     return sum(_present(fields.get(name)) for name in names) / len(names)
 
 
-def extraction_confidence(
-    fields: Mapping[str, object], key_fields: Sequence[str], all_fields: Sequence[str]
-) -> float:
+def extraction_confidence(fields: Mapping[str, object], key_fields: Sequence[str], all_fields: Sequence[str]) -> float:
     """0.5 + 0.4 * key completeness + 0.1 * total completeness, capped at 0.99."""
     score = (
         EXTRACTION_FLOOR

@@ -149,8 +149,7 @@ def validation_errors(doc_type: DocType | str, fields: Mapping[str, Any]) -> lis
     validator = jsonschema.Draft202012Validator(schema.json_schema())
     # Messages name the field, never the value (values may be SSNs).
     return sorted(
-        f"{'/'.join(map(str, e.path)) or '(root)'}: {e.validator} failed"
-        for e in validator.iter_errors(dict(fields))
+        f"{'/'.join(map(str, e.path)) or '(root)'}: {e.validator} failed" for e in validator.iter_errors(dict(fields))
     )
 
 

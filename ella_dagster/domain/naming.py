@@ -70,9 +70,7 @@ def raw_key(case_id: str, upload_id: str, extension: str) -> str:
     return f"cases/{checked_case_id(case_id)}/raw/{upload_id}.{sanitize_extension(extension)}"
 
 
-def renamed_key(
-    case_id: str, original_key: str, parts: NamingComponents, *, today: dt.date | None = None
-) -> str:
+def renamed_key(case_id: str, original_key: str, parts: NamingComponents, *, today: dt.date | None = None) -> str:
     name = document_name(parts, extension_of(original_key), today=today)
     return f"cases/{checked_case_id(case_id)}/docs/{name}"
 

@@ -54,9 +54,7 @@ def percent(confidence: float) -> int:
     return round(confidence * 100)
 
 
-def action_for_route(
-    route: Route, doc_type: DocType | str, confidence: float, reasoning: str
-) -> ActionSpec | None:
+def action_for_route(route: Route, doc_type: DocType | str, confidence: float, reasoning: str) -> ActionSpec | None:
     if route is Route.UNCLASSIFIED:
         return ActionSpec(
             ActionType.AI_FAILED,

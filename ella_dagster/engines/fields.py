@@ -19,8 +19,7 @@ def _w2(text: str) -> dict[str, Any]:
         "employer_ein": after_label(lines, r"employer\s+identification\s+number|employer'?s?\s+id", "ein")
         or rules.ein(text),
         "employer_name": after_label(lines, r"employer'?s?\s+name", "text"),
-        "employee_ssn": after_label(lines, r"employee'?s?\s+social\s+security\s+number", "ssn")
-        or rules.ssn(text),
+        "employee_ssn": after_label(lines, r"employee'?s?\s+social\s+security\s+number", "ssn") or rules.ssn(text),
         "employee_name": after_label(
             lines, r"employee'?s?\s+(first\s+)?name(\s+and\s+initial)?,?(\s+last\s+name)?", "text"
         ),
@@ -82,9 +81,7 @@ def _ssn_card(text: str) -> dict[str, Any]:
 
 def _driver_license(text: str) -> dict[str, Any]:
     lines = lines_of(text)
-    number = re.search(
-        r"\b(?:DL|LIC(?:ENSE)?\s*(?:NO|#|NUMBER)?)\s*[:#.]?\s*([A-Z0-9][A-Z0-9-]{4,14})\b", text
-    )
+    number = re.search(r"\b(?:DL|LIC(?:ENSE)?\s*(?:NO|#|NUMBER)?)\s*[:#.]?\s*([A-Z0-9][A-Z0-9-]{4,14})\b", text)
     family = after_label(lines, r"^1\s*(?=[A-Z])|last\s+name|family\s+name", "text", lookahead=1)
     given = after_label(lines, r"^2\s*(?=[A-Z])|first\s+name|given\s+name", "text", lookahead=1)
     full_name = " ".join(part for part in (given, family) if part) or after_label(lines, r"\bname\b", "text")

@@ -308,9 +308,7 @@ def after_label(lines: list[str], label: str, kind: str, *, lookahead: int = 2) 
     return None
 
 
-def paired_after_labels(
-    lines: list[str], first: str, second: str, kind: str
-) -> tuple[str | None, str | None]:
+def paired_after_labels(lines: list[str], first: str, second: str, kind: str) -> tuple[str | None, str | None]:
     """Two boxes side by side ("PAYER'S TIN  RECIPIENT'S TIN"): their values share the next line, in order."""
     parse = PARSERS[kind]
     for index, line in enumerate(lines):
@@ -318,9 +316,7 @@ def paired_after_labels(
         if not (a and b and a.start() < b.start()):
             continue
         for following in lines[index + 1 : index + 3]:
-            values = (
-                [parse(m.group(0)) for m in TIN.finditer(following)] if kind == "tin" else [parse(following)]
-            )
+            values = [parse(m.group(0)) for m in TIN.finditer(following)] if kind == "tin" else [parse(following)]
             values = [v for v in values if v]
             if len(values) >= 2:
                 return values[0], values[1]

@@ -14,9 +14,7 @@ from ella_dagster.domain.routing import ActionSpec, ActionType, failure_action
 
 def open_actions(session: Session, raw_image_id: str) -> list[Action]:
     return list(
-        session.scalars(
-            select(Action).where(Action.raw_image_id == raw_image_id, Action.is_completed.is_(False))
-        )
+        session.scalars(select(Action).where(Action.raw_image_id == raw_image_id, Action.is_completed.is_(False)))
     )
 
 
@@ -71,7 +69,5 @@ def mark_failed(session: Session, raw_image_id: str, reason: str, *, transient: 
     if raw is None:
         return
     raw.status, raw.error_message, raw.processed_at = "FAILED", reason, utcnow()
-    ensure_action(
-        session, raw, failure_action(reason, transient=transient), action_metadata(raw, error=reason)
-    )
+    ensure_action(session, raw, failure_action(reason, transient=transient), action_metadata(raw, error=reason))
     resolve_actions(session, raw.id, {ActionType.AI_FAILED}, "superseded by failure")

@@ -57,11 +57,7 @@ def seed_demo(
                 s.flush()
             item_id = f"chk_{case_id}_{doc_type.value.lower()}"
             if s.get(ChecklistItem, item_id) is None:
-                s.add(
-                    ChecklistItem(
-                        id=item_id, case_id=case_id, template_id=template_id, expected_count=expected
-                    )
-                )
+                s.add(ChecklistItem(id=item_id, case_id=case_id, template_id=template_id, expected_count=expected))
     return case_id
 
 
@@ -90,9 +86,7 @@ def upload_files(
             continue
         upload_id = new_upload_id()
         key = raw_key(case_id, upload_id, EXTENSION_BY_MIME[accepted.mime_type])
-        store.put(
-            key, data, {"case-id": case_id, "original-filename": filename, "mime-type": accepted.mime_type}
-        )
+        store.put(key, data, {"case-id": case_id, "original-filename": filename, "mime-type": accepted.mime_type})
         store.record_upload(upload_id, key)
         outcomes.append(UploadOutcome(filename, upload_id, key))
     return outcomes
@@ -120,9 +114,7 @@ def register_upload(db: Database, store: DocumentStore, marker: UploadMarker) ->
             mime_type=stored.metadata.get("mime-type", MIME_BY_EXTENSION.get(ext, f"application/{ext}")),
             file_size=len(stored.data),
             status="UPLOADED",
-            uploaded_at=dt.datetime.fromtimestamp(int(marker.upload_id[:12], 16) / 1000, dt.UTC).replace(
-                tzinfo=None
-            ),
+            uploaded_at=dt.datetime.fromtimestamp(int(marker.upload_id[:12], 16) / 1000, dt.UTC).replace(tzinfo=None),
         )
         s.add(raw)
         return raw

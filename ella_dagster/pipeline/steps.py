@@ -67,9 +67,7 @@ def load_document(db: Database, store: DocumentStore, doc_id: str) -> tuple[RawI
     try:
         return raw, store.get(raw.storage_key).data
     except FileNotFoundError as exc:
-        raise PermanentDocumentError(
-            f"the uploaded file is missing from the store ({raw.storage_key})"
-        ) from exc
+        raise PermanentDocumentError(f"the uploaded file is missing from the store ({raw.storage_key})") from exc
 
 
 # 1 --------------------------------------------------------------------------------------------
@@ -109,9 +107,7 @@ def hash_document(db: Database, store: DocumentStore, doc_id: str) -> StepResult
     )
 
 
-def _group(
-    session: Session, case_id: str, key: str, *, best_image_id: str, doc_type: str | None = None
-) -> ImageGroup:
+def _group(session: Session, case_id: str, key: str, *, best_image_id: str, doc_type: str | None = None) -> ImageGroup:
     group_id = "grp_" + hashlib.sha256(f"{case_id}:{key}".encode()).hexdigest()[:20]
     group = session.get(ImageGroup, group_id)
     if group is None:
@@ -284,19 +280,13 @@ def rename_document(db: Database, store: DocumentStore, doc_id: str) -> StepResu
     with db.transaction() as s:
         raw = _raw(s, doc_id)
         if raw.status not in ("CLASSIFIED", "LINKED"):
-            return StepResult(
-                False, f"not renamed: document is {raw.status.lower()}", {"key": raw.storage_key}
-            )
+            return StepResult(False, f"not renamed: document is {raw.status.lower()}", {"key": raw.storage_key})
         client_name = s.scalars(
             select(Client.name).join(TaxCase, TaxCase.client_id == Client.id).where(TaxCase.id == raw.case_id)
         ).first()
-        parts = NamingComponents(
-            raw.classified_type or DocType.UNKNOWN, raw.tax_year, raw.source, client_name
-        )
+        parts = NamingComponents(raw.classified_type or DocType.UNKNOWN, raw.tax_year, raw.source, client_name)
         target = renamed_key(raw.case_id, raw.original_key, parts, today=raw.uploaded_at.date())
-        taken = s.scalars(
-            select(RawImage.id).where(RawImage.storage_key == target, RawImage.id != raw.id)
-        ).first()
+        taken = s.scalars(select(RawImage.id).where(RawImage.storage_key == target, RawImage.id != raw.id)).first()
         if taken:  # two papers with the same name: the document id keeps them apart
             stem, ext = target.rsplit(".", 1)
             target = f"{stem}_{raw.id[-6:]}.{ext}"
@@ -500,16 +490,12 @@ def _confirmed_near_duplicate(session: Session, raw: RawImage, extraction: Extra
         if hamming(other.phash, raw.phash) >= NEAR_DUPLICATE_BITS:
             continue
         other_extraction = session.get(Extraction, other.id)
-        if other_extraction and schemas.same_paper(
-            extraction.doc_type, extraction.data, other_extraction.data
-        ):
+        if other_extraction and schemas.same_paper(extraction.doc_type, extraction.data, other_extraction.data):
             return other
     return None
 
 
-def process_document(
-    db: Database, store: DocumentStore, engine: Engine, doc_id: str
-) -> dict[str, StepResult]:
+def process_document(db: Database, store: DocumentStore, engine: Engine, doc_id: str) -> dict[str, StepResult]:
     """All six steps in one process, no Dagster: the baseline the benchmark compares against."""
     from ella_dagster.pipeline.actions import mark_failed
 

@@ -30,17 +30,13 @@ def new_uploads_sensor(
         try:
             register_upload(database, documents, marker)
         except Exception as exc:  # noqa: BLE001 - one bad upload never stops the others
-            context.log.error(
-                f"upload {marker.upload_id} could not be registered: {exc.__class__.__name__}: {exc}"
-            )
+            context.log.error(f"upload {marker.upload_id} could not be registered: {exc.__class__.__name__}: {exc}")
             continue
         new_ids.append(marker.upload_id)
     known = set(context.instance.get_dynamic_partitions(documents_partitions.name)) if new_ids else set()
     to_add = [i for i in new_ids if i not in known]
     return SensorResult(
-        run_requests=[
-            RunRequest(partition_key=i, run_key=f"document-{i}", tags={"ella/document": i}) for i in new_ids
-        ],
+        run_requests=[RunRequest(partition_key=i, run_key=f"document-{i}", tags={"ella/document": i}) for i in new_ids],
         dynamic_partitions_requests=[documents_partitions.build_add_request(to_add)] if to_add else [],
         cursor=markers[-1].marker,
     )

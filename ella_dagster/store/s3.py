@@ -21,9 +21,7 @@ class S3DocumentStore(DocumentStore):
         self.bucket = bucket
 
     def put(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
-        self.client.put_object(
-            Bucket=self.bucket, Key=key, Body=data, Metadata=encode_metadata(metadata or {})
-        )
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, Metadata=encode_metadata(metadata or {}))
 
     def get(self, key: str) -> StoredObject:
         try:

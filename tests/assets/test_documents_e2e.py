@@ -119,9 +119,7 @@ def test_every_kind_of_upload_ends_in_one_terminal_state(instance, setup, genera
     # No PII in Dagster metadata.
     for kind in ("w2", "ssn_card", "1099nec"):
         text = metadata_text(results[kind])
-        for secret in (
-            generated[kind].fields.get(f) for f in ("employee_ssn", "ssn", "recipient_tin", "payer_tin")
-        ):
+        for secret in (generated[kind].fields.get(f) for f in ("employee_ssn", "ssn", "recipient_tin", "payer_tin")):
             if secret:
                 assert secret not in text
 

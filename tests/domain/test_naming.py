@@ -54,9 +54,7 @@ def test_missing_tax_year_uses_the_current_year() -> None:
 
 
 def test_renamed_key_moves_to_docs_and_keeps_extension() -> None:
-    key = renamed_key(
-        "case_1", "cases/case_1/raw/abc.PNG", NamingComponents("W2", 2024, "Acme", "Bo"), today=TODAY
-    )
+    key = renamed_key("case_1", "cases/case_1/raw/abc.PNG", NamingComponents("W2", 2024, "Acme", "Bo"), today=TODAY)
     assert key == "cases/case_1/docs/2024_W2_Acme_Bo.png"
 
 

@@ -24,9 +24,7 @@ from ella_dagster.store import LocalDocumentStore
 ENGINE = OfflineEngine()
 
 
-def ingest(
-    db: Database, store: LocalDocumentStore, case_id: str, files: list[tuple[str, bytes]]
-) -> list[str]:
+def ingest(db: Database, store: LocalDocumentStore, case_id: str, files: list[tuple[str, bytes]]) -> list[str]:
     outcomes = upload_files(db, store, case_id, files)
     for marker in store.new_uploads(None, 100):
         register_upload(db, store, marker)
@@ -57,8 +55,7 @@ def snapshot(db: Database) -> dict[str, Any]:
             ],
             "actions": sorted((a.raw_image_id, a.type, a.is_completed) for a in s.scalars(select(Action))),
             "items": [
-                (i.id, i.status, i.received_count)
-                for i in s.scalars(select(ChecklistItem).order_by(ChecklistItem.id))
+                (i.id, i.status, i.received_count) for i in s.scalars(select(ChecklistItem).order_by(ChecklistItem.id))
             ],
             "groups": s.scalar(select(func.count()).select_from(ImageGroup)),
             "history": s.scalar(select(func.count()).select_from(ClassificationResult)),
@@ -103,9 +100,7 @@ def test_rerunning_a_document_changes_nothing(database, local_store, case_id, ge
     assert snapshot(database) == first
 
 
-def test_exact_duplicate_reuses_the_original_and_is_not_counted(
-    database, local_store, case_id, generated
-) -> None:
+def test_exact_duplicate_reuses_the_original_and_is_not_counted(database, local_store, case_id, generated) -> None:
     data = generated["1099nec"].data
     original, copy = ingest(database, local_store, case_id, [("a.png", data), ("b.png", data)])
     steps.process_document(database, local_store, ENGINE, original)
@@ -117,9 +112,7 @@ def test_exact_duplicate_reuses_the_original_and_is_not_counted(
         assert a.image_group_id == b.image_group_id is not None and b.duplicate_of_id == original
         assert s.get(DigitalDoc, f"dd_{copy}") is None
         assert s.get(ChecklistItem, a.checklist_item_id).received_count == 1
-        reused = s.scalars(
-            select(ClassificationResult).where(ClassificationResult.raw_image_id == copy)
-        ).one()
+        reused = s.scalars(select(ClassificationResult).where(ClassificationResult.raw_image_id == copy)).one()
         assert reused.reused_from_id == original
 
 
@@ -141,9 +134,7 @@ def test_two_different_w2s_on_one_template_are_never_merged(database, local_stor
         assert item.received_count == 2
 
 
-def test_unclassified_gets_one_ai_failed_action_and_keeps_its_key(
-    database, local_store, case_id, generated
-) -> None:
+def test_unclassified_gets_one_ai_failed_action_and_keeps_its_key(database, local_store, case_id, generated) -> None:
     [doc] = ingest(database, local_store, case_id, [("letter.png", generated["unknown"].data)])
     results = steps.process_document(database, local_store, ENGINE, doc)
     assert results["renamed_key"].applied is False and results["ocr_extract"].applied is False

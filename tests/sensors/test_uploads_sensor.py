@@ -96,9 +96,7 @@ def test_a_vanished_upload_is_still_registered_and_run(instance, sqlite_db, loca
         assert s.get(RawImage, gone.upload_id).status == "UPLOADED"
 
 
-def test_an_upload_for_an_unknown_case_does_not_stop_the_others(
-    instance, sqlite_db, local_store, generated
-) -> None:
+def test_an_upload_for_an_unknown_case_does_not_stop_the_others(instance, sqlite_db, local_store, generated) -> None:
     from ella_dagster.pipeline.intake import seed_demo
 
     case = seed_demo(sqlite_db)

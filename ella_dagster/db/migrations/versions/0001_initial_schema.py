@@ -195,12 +195,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("classification_results", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_classification_results_created_at"), ["created_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_classification_results_raw_image_id"), ["raw_image_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_classification_results_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_classification_results_raw_image_id"), ["raw_image_id"], unique=False)
 
     op.create_table(
         "digital_docs",
