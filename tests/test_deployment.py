@@ -1,0 +1,71 @@
+"""The real deployment: the `ella` CLI, workspace.yaml, dagster.yaml and a running dagster-daemon
+(sensor on by default, queued runs) take uploads to terminal states with no help from the test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from sqlalchemy import select
+
+from ella_dagster.config import PROJECT_ROOT
+from ella_dagster.db.models import Action, RawImage
+from ella_dagster.db.session import Database
+
+BIN = Path(sys.executable).parent
+
+
+def test_daemon_sensor_and_runs_process_uploads_end_to_end(tmp_path: Path, generated) -> None:
+    env = {**os.environ, "ELLA_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path / "home"),
+           "ELLA_SENSOR_INTERVAL_SECONDS": "1"}
+    cli = [str(BIN / "ella")]
+    subprocess.run([*cli, "init"], env=env, check=True, cwd=PROJECT_ROOT)
+    subprocess.run([*cli, "seed-demo"], env=env, check=True, cwd=PROJECT_ROOT)
+    files = {"w2.png": generated["w2"].data, "scan.png": generated["corrupt"].data, "fake.pdf": b"not a pdf"}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    upload = subprocess.run([*cli, "upload", "--case", "case_demo", *(str(tmp_path / n) for n in files)],
+                            env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert upload.returncode == 1  # one file was refused
+    assert "fake.pdf: content does not match its PDF extension" in " ".join(upload.stdout.split())
+
+    db = Database(f"sqlite:///{tmp_path / 'data' / 'ella.db'}")
+    daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+                              env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            with db.transaction() as s:
+                rows = list(s.scalars(select(RawImage).order_by(RawImage.id)))
+            if len(rows) == 2 and all(r.processed_at for r in rows):
+                break
+            time.sleep(2)
+    finally:
+        os.killpg(daemon.pid, signal.SIGINT)
+        daemon.wait(timeout=60)
+
+    w2, scan = rows
+    assert (w2.status, w2.classified_type, w2.route) == ("LINKED", "W2", "auto-linked")
+    assert scan.status == "FAILED"
+    with db.transaction() as s:
+        assert [a.type for a in s.scalars(select(Action).where(Action.raw_image_id == scan.id))] == ["AI_FAILED"]
+
+    instance = _instance(tmp_path / "home")
+    assert sorted(instance.get_dynamic_partitions("documents")) == [w2.id, scan.id]
+    statuses = {}
+    for doc in (w2.id, scan.id):
+        runs = instance.get_runs(RunsFilter(tags={"dagster/partition": doc}))
+        statuses[doc] = {r.status for r in runs}
+    assert statuses == {w2.id: {DagsterRunStatus.SUCCESS}, scan.id: {DagsterRunStatus.FAILURE}}
+
+
+def _instance(home: Path) -> DagsterInstance:
+    from dagster._core.instance.ref import InstanceRef
+
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
