@@ -12,7 +12,7 @@ from ella_dagster.config import Settings
 from ella_dagster.db.session import Database
 from ella_dagster.domain.uploads import UploadRejected
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 150)
 
 
 def _database() -> Database:
@@ -61,6 +61,131 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(include_real=not args.no_real, timeout=args.timeout)
 
 
+def _launch(args: argparse.Namespace, ids: list[str], steps: list[str], title: str) -> int:
+    """Launches one backfill for `ids`, prints its id and link, and follows it unless --no-wait."""
+    import datetime as dt
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ella_dagster.backfills import BackfillError, DagsterWebserver, finished_since
+    from ella_dagster.db.models import utcnow
+
+    if not ids:
+        console.print("no documents match")
+        return 0
+    console.print(f"{len(ids)} documents: {', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}")
+    if args.dry_run:
+        return 0
+    server, db, launched_at = DagsterWebserver(args.url), _database(), utcnow() - dt.timedelta(seconds=1)
+    try:
+        backfill_id = server.launch_backfill(ids, steps, title)
+    except BackfillError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    console.print(f"backfill {backfill_id} launched: {server.backfill_link(backfill_id)}")
+    if args.no_wait:
+        return 0
+    with Progress(
+        TextColumn("backfill"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("documents", total=len(ids))
+        status = server.wait(
+            backfill_id,
+            lambda: finished_since(db, ids, launched_at),
+            lambda done: progress.update(task, completed=done),
+            timeout=args.timeout,
+        )
+    console.print(f"backfill {backfill_id} {status}")
+    return 0 if status in ("COMPLETED", "COMPLETED_SUCCESS") else 1
+
+
+def _backfill_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--case", help="only this case")
+    parser.add_argument("--uploaded-from", type=_date, help="uploaded on or after (YYYY-MM-DD)")
+    parser.add_argument("--uploaded-to", type=_date, help="uploaded on or before (YYYY-MM-DD)")
+    parser.add_argument("--url", default="http://127.0.0.1:3000", help="Dagster webserver (default %(default)s)")
+    parser.add_argument("--no-wait", action="store_true", help="launch and return")
+    parser.add_argument("--dry-run", action="store_true", help="list the documents, launch nothing")
+    parser.add_argument("--timeout", type=float, default=3600.0)
+
+
+def _date(text: str):  # noqa: ANN202 - argparse type
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
+def cmd_rerun_failed(args: argparse.Namespace) -> int:
+    from ella_dagster.backfills import ALL_STEPS, Criteria, select_documents
+
+    criteria = Criteria(
+        case_id=args.case, uploaded_from=args.uploaded_from, uploaded_to=args.uploaded_to, statuses=["FAILED"]
+    )
+    return _launch(args, select_documents(_database(), criteria), ALL_STEPS, "ella rerun-failed")
+
+
+def cmd_reclassify(args: argparse.Namespace) -> int:
+    from ella_dagster.backfills import FROM_CLASSIFICATION, Criteria, select_documents
+
+    criteria = Criteria(
+        doc_types=args.doc_type or [],
+        min_confidence=args.min_confidence,
+        max_confidence=args.max_confidence,
+        route=args.route,
+        case_id=args.case,
+        uploaded_from=args.uploaded_from,
+        uploaded_to=args.uploaded_to,
+        engine_version=args.engine_version,
+    )
+    return _launch(args, select_documents(_database(), criteria), FROM_CLASSIFICATION, "ella reclassify")
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from rich.table import Table
+
+    from ella_dagster import metrics
+
+    db, day = _database(), args.day or dt.date.today()
+    rows = metrics.compute_day(db, day)
+    summary = metrics.summarise(db, day)
+    table = Table(title=f"confidence metrics {day}")
+    for column in (
+        "doc type",
+        "engine",
+        "documents",
+        "mean",
+        "p10",
+        "p50",
+        "p90",
+        "auto-linked",
+        "review",
+        "unclassified",
+    ):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r.doc_type,
+            r.engine,
+            str(r.documents),
+            f"{r.mean_confidence:.2f}",
+            f"{r.p10:.2f}",
+            f"{r.p50:.2f}",
+            f"{r.p90:.2f}",
+            f"{r.auto_linked_share:.0%}",
+            f"{r.needs_review_share:.0%}",
+            f"{r.unclassified_share:.0%}",
+        )
+    console.print(table)
+    console.print(
+        f"{summary.documents} documents, mean confidence {summary.mean_confidence:.2f}, auto-link rate "
+        f"{summary.auto_link_rate:.0%}, review rate {summary.review_rate:.0%}, unclassified "
+        f"{summary.unclassified_rate:.0%}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ella", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +199,20 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--no-real", action="store_true", help="leave out ../shared/corpus/real")
     demo.add_argument("--timeout", type=float, default=900.0)
     demo.set_defaults(func=cmd_demo)
+    rerun = sub.add_parser("rerun-failed", help="backfill every FAILED document (optionally by case/date)")
+    _backfill_options(rerun)
+    rerun.set_defaults(func=cmd_rerun_failed)
+    reclassify = sub.add_parser("reclassify", help="backfill classification and everything downstream")
+    reclassify.add_argument("--doc-type", action="append", help="current doc type (repeatable)")
+    reclassify.add_argument("--min-confidence", type=float)
+    reclassify.add_argument("--max-confidence", type=float, help="exclusive")
+    reclassify.add_argument("--route", choices=["auto-linked", "needs-review", "unclassified"])
+    reclassify.add_argument("--engine-version", help="classified by exactly this engine version")
+    _backfill_options(reclassify)
+    reclassify.set_defaults(func=cmd_reclassify)
+    metrics = sub.add_parser("metrics", help="confidence metrics of a day (default today), as analysts see them")
+    metrics.add_argument("--day", type=_date)
+    metrics.set_defaults(func=cmd_metrics)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -19,6 +19,7 @@ class Settings:
     s3_endpoint_url: str | None
     s3_region: str
     engine: str
+    engine_revision: str  # bump to mark every classification out of date (shown as code version)
     sensor_interval_seconds: int
     sensor_max_per_tick: int
 
@@ -34,6 +35,7 @@ class Settings:
             s3_endpoint_url=os.environ.get("ELLA_S3_ENDPOINT_URL") or None,
             s3_region=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "auto")),
             engine=os.environ.get("ELLA_ENGINE", "offline"),
+            engine_revision=os.environ.get("ELLA_ENGINE_REVISION", ""),
             sensor_interval_seconds=int(os.environ.get("ELLA_SENSOR_INTERVAL_SECONDS", "5")),
             sensor_max_per_tick=int(os.environ.get("ELLA_SENSOR_MAX_PER_TICK", "50")),
         )

@@ -1,16 +1,20 @@
 """The code location: what `dagster dev`, the daemon and the webserver load."""
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
-from ella_dagster.assets import DOCUMENT_ASSETS
+from ella_dagster.assets import DOCUMENT_ASSETS, confidence_metrics
 from ella_dagster.config import Settings
 from ella_dagster.jobs import process_documents_job
 from ella_dagster.resources import resources_from_settings
-from ella_dagster.sensors import new_uploads_sensor
+from ella_dagster.schedules import confidence_metrics_job, confidence_metrics_schedule
+from ella_dagster.sensors import new_uploads_sensor, stuck_documents_sensor
 
 defs = Definitions(
-    assets=DOCUMENT_ASSETS,
-    jobs=[process_documents_job],
-    sensors=[new_uploads_sensor],
+    assets=[*DOCUMENT_ASSETS, confidence_metrics],
+    jobs=[process_documents_job, confidence_metrics_job],
+    sensors=[new_uploads_sensor, stuck_documents_sensor],
+    schedules=[confidence_metrics_schedule],
     resources=resources_from_settings(Settings.from_env()),
+    # Backfills launched from the UI or `ella reclassify` run all of a document's steps in one process.
+    executor=in_process_executor,
 )

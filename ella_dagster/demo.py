@@ -25,7 +25,7 @@ from ella_dagster.instance import dagster_home
 from ella_dagster.pipeline.intake import DEMO_CASE_ID, seed_demo, upload_files
 from ella_dagster.resources import resources_from_settings
 
-console = Console(width=max(150, Console().width))
+console = Console(width=None if sys.stdout.isatty() else 150)
 REAL_FOLDERS = ["W2", "FORM_1099_INT", "FORM_1099_NEC", "SSN_CARD", "DRIVER_LICENSE", "OTHER"]
 
 

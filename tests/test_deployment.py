@@ -21,23 +21,37 @@ BIN = Path(sys.executable).parent
 
 
 def test_daemon_sensor_and_runs_process_uploads_end_to_end(tmp_path: Path, generated) -> None:
-    env = {**os.environ, "ELLA_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path / "home"),
-           "ELLA_SENSOR_INTERVAL_SECONDS": "1"}
+    env = {
+        **os.environ,
+        "ELLA_DATA_DIR": str(tmp_path / "data"),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "ELLA_SENSOR_INTERVAL_SECONDS": "1",
+    }
     cli = [str(BIN / "ella")]
     subprocess.run([*cli, "init"], env=env, check=True, cwd=PROJECT_ROOT)
     subprocess.run([*cli, "seed-demo"], env=env, check=True, cwd=PROJECT_ROOT)
     files = {"w2.png": generated["w2"].data, "scan.png": generated["corrupt"].data, "fake.pdf": b"not a pdf"}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    upload = subprocess.run([*cli, "upload", "--case", "case_demo", *(str(tmp_path / n) for n in files)],
-                            env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    upload = subprocess.run(
+        [*cli, "upload", "--case", "case_demo", *(str(tmp_path / n) for n in files)],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert upload.returncode == 1  # one file was refused
     assert "fake.pdf: content does not match its PDF extension" in " ".join(upload.stdout.split())
 
     db = Database(f"sqlite:///{tmp_path / 'data' / 'ella.db'}")
-    daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
-                              env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    daemon = subprocess.Popen(
+        [str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:

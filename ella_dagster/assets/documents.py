@@ -1,7 +1,6 @@
 """The six per-document assets. Each is a thin call into `ella_dagster.pipeline.steps`, plus the
 checks an engineer needs to trust the next asset, evaluated in the same step."""
 
-import re
 import time
 from collections.abc import Callable
 
@@ -14,17 +13,14 @@ from dagster import (
     MaterializeResult,
     asset,
 )
-from sqlalchemy import select
 
+from ella_dagster import quality
 from ella_dagster.assets.failures import DOCUMENT_RETRY_POLICY, document_failures
 from ella_dagster.assets.metadata import to_metadata
 from ella_dagster.config import Settings
-from ella_dagster.db.models import ChecklistItem, DigitalDoc, Extraction, RawImage
-from ella_dagster.domain import extraction as schemas
-from ella_dagster.domain.doc_types import DocType
-from ella_dagster.domain.hashing import DocumentHashes, is_well_formed
+from ella_dagster.db.models import Extraction, RawImage
 from ella_dagster.domain.routing import decide_route
-from ella_dagster.engines.rules import RULES_VERSION
+from ella_dagster.engines import code_version
 from ella_dagster.pipeline import steps
 from ella_dagster.pipeline.actions import mark_failed
 from ella_dagster.resources import DatabaseResource, DocumentStoreResource, EngineResource
@@ -96,7 +92,7 @@ def document_hash(
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
         v = result.values
         return [
-            _check("hash_well_formed", is_well_formed(DocumentHashes(v["sha256"], v["phash"]))),
+            _check("hash_well_formed", quality.hash_well_formed(v["sha256"], v["phash"])),
             _check("not_a_duplicate", v["exact_duplicate_of"] is None, WARN, duplicate_of=v["exact_duplicate_of"]),
         ]
 
@@ -114,7 +110,7 @@ def document_hash(
     retry_policy=DOCUMENT_RETRY_POLICY,
     kinds={"python"},
     deps=[document_hash],
-    code_version=f"{Settings.from_env().engine}+{RULES_VERSION}",
+    code_version=code_version(Settings.from_env()),
     description="Document type, confidence, tax year and source from the configured engine; "
     "appends a classification history row.",
     check_specs=[
@@ -129,8 +125,8 @@ def classification(
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
         v = result.values
         return [
-            _check("doc_type_known", v["doc_type"] in DocType.__members__, doc_type=v["doc_type"]),
-            _check("confidence_in_range", 0.0 <= v["confidence"] <= 1.0, confidence=v["confidence"]),
+            _check("doc_type_known", quality.doc_type_known(v["doc_type"]), doc_type=v["doc_type"]),
+            _check("confidence_in_range", quality.confidence_in_range(v["confidence"]), confidence=v["confidence"]),
             _check(
                 "confidence_not_low",
                 decide_route(v["confidence"]).value != "unclassified",
@@ -162,13 +158,10 @@ def classification(
 def routing(context: AssetExecutionContext, db: DatabaseResource) -> MaterializeResult:
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
         v = result.values
-        expected = "duplicate" if v["route"] == "duplicate" else decide_route(v["confidence"]).value
+        expected = quality.expected_route(v["route"], v["confidence"])
         return [_check("route_matches_thresholds", v["route"] == expected, route=v["route"], expected=expected)]
 
     return _run_step(context, db, lambda: steps.route_document(db.get_database(), context.partition_key), checks)
-
-
-_DOCS_KEY = re.compile(r"^cases/[A-Za-z0-9_-]+/docs/\d{4}_[A-Za-z0-9]+(_[A-Za-z0-9]+)*\.[a-z0-9]{1,5}$")
 
 
 @asset(
@@ -190,7 +183,7 @@ def renamed_key(
         key = _raw(db, context.partition_key).storage_key
         renamed = "/docs/" in key
         return [
-            _check("key_follows_convention", not renamed or bool(_DOCS_KEY.match(key)), renamed=renamed),
+            _check("key_follows_convention", quality.key_follows_convention(key), renamed=renamed),
             _check("object_exists", store.get_store().exists(key)),
         ]
 
@@ -220,7 +213,7 @@ def ocr_extract(
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
         with db.get_database().transaction() as s:
             row = s.get(Extraction, context.partition_key)
-            errors = schemas.validation_errors(row.doc_type, row.data) if row and result.applied else []
+            errors = quality.extraction_errors(row.doc_type, row.data) if row and result.applied else []
         missing = result.values.get("missing_key_fields", [])
         return [
             _check("valid_against_schema", not errors, errors=errors),
@@ -249,18 +242,7 @@ def ocr_extract(
 def digital_doc(context: AssetExecutionContext, db: DatabaseResource) -> MaterializeResult:
     def checks(result: steps.StepResult) -> list[AssetCheckResult]:
         with db.get_database().transaction() as s:
-            raw = s.get(RawImage, context.partition_key)
-            doc = s.get(DigitalDoc, f"dd_{context.partition_key}")
-            problems = []
-            if result.applied:
-                if raw.status != "LINKED" or doc is None:
-                    problems.append("linked document without digital doc")
-                elif raw.checklist_item_id and doc.counted_in_item_id != raw.checklist_item_id:
-                    problems.append("not counted in its checklist item")
-                elif raw.checklist_item_id:
-                    item = s.scalars(select(ChecklistItem).where(ChecklistItem.id == raw.checklist_item_id)).one()
-                    if item.received_count < 1 or item.status == "MISSING":
-                        problems.append("checklist item not marked received")
+            problems = quality.digital_doc_problems(s, context.partition_key, result.applied)
         return [_check("agrees_with_raw_image", not problems, problems=problems)]
 
     return _run_step(context, db, lambda: steps.link_document(db.get_database(), context.partition_key), checks)

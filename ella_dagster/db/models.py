@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -191,3 +192,22 @@ class ClassificationResult(Base):
     run_id: Mapped[str | None] = mapped_column(String(64))
     seconds: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class ConfidenceMetric(Base):
+    """Daily confidence distribution by document type and engine (written by the confidence_metrics asset)."""
+
+    __tablename__ = "confidence_metrics"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(64), primary_key=True)
+    engine_version: Mapped[str] = mapped_column(String(128))
+    documents: Mapped[int] = mapped_column(Integer)
+    mean_confidence: Mapped[float] = mapped_column(Float)
+    p10: Mapped[float] = mapped_column(Float)
+    p50: Mapped[float] = mapped_column(Float)
+    p90: Mapped[float] = mapped_column(Float)
+    auto_linked_share: Mapped[float] = mapped_column(Float)
+    needs_review_share: Mapped[float] = mapped_column(Float)
+    unclassified_share: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -52,8 +52,8 @@ def tesseract_version() -> str:
 class OfflineEngine:
     name = "offline-tesseract"
 
-    def __init__(self) -> None:
-        self.version = f"tesseract-{tesseract_version()}+{rules.RULES_VERSION}"
+    def __init__(self, revision: str = "") -> None:
+        self.version = f"tesseract-{tesseract_version()}+{rules.RULES_VERSION}" + (f"+{revision}" if revision else "")
 
     def can_extract(self, doc_type: DocType) -> bool:
         return doc_type in fields.FINDERS

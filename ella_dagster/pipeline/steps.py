@@ -72,11 +72,20 @@ def load_document(db: Database, store: DocumentStore, doc_id: str) -> tuple[RawI
 
 # 1 --------------------------------------------------------------------------------------------
 def hash_document(db: Database, store: DocumentStore, doc_id: str) -> StepResult:
-    raw, data = load_document(db, store, doc_id)
-    hashes = compute_hashes(data, raw.mime_type)
+    with db.transaction() as s:
+        raw = _raw(s, doc_id)
+    try:
+        stored = store.get(raw.storage_key)
+    except FileNotFoundError as exc:
+        raise PermanentDocumentError(f"the uploaded file is missing from the store ({raw.storage_key})") from exc
+    mime_type = stored.metadata.get("mime-type", raw.mime_type)
+    hashes = compute_hashes(stored.data, mime_type)
     with db.transaction() as s:
         raw = _raw(s, doc_id)
         raw.status, raw.error_message, raw.processed_at = "PROCESSING", None, None
+        # The object's own metadata wins (a file restored after a failed first attempt included).
+        raw.mime_type, raw.file_size = mime_type, len(stored.data)
+        raw.original_filename = stored.metadata.get("original-filename", raw.original_filename)
         raw.sha256, raw.phash = hashes.sha256, hashes.phash
         # The earliest upload with the same bytes in the case is the original.
         original = s.scalars(

@@ -8,7 +8,7 @@ from dagster_aws.s3 import S3Resource
 
 from ella_dagster.config import Settings
 from ella_dagster.db.session import Database
-from ella_dagster.engines import Engine, OfflineEngine
+from ella_dagster.engines import Engine, engine_for
 from ella_dagster.store import DocumentStore, LocalDocumentStore, S3DocumentStore
 
 
@@ -47,17 +47,16 @@ class S3DocumentStoreResource(DocumentStoreResource):
 
 
 @functools.cache
-def _engine(kind: str) -> Engine:
-    if kind == "offline":
-        return OfflineEngine()
-    raise ValueError(f"unknown engine {kind!r} (ELLA_ENGINE): only 'offline' is available")
+def _engine(kind: str, revision: str) -> Engine:
+    return engine_for(kind, revision)
 
 
 class EngineResource(ConfigurableResource):
     kind: str = "offline"
+    revision: str = ""
 
     def get_engine(self) -> Engine:
-        return _engine(self.kind)
+        return _engine(self.kind, self.revision)
 
 
 def resources_from_settings(settings: Settings) -> dict[str, object]:
@@ -70,5 +69,5 @@ def resources_from_settings(settings: Settings) -> dict[str, object]:
     return {
         "db": DatabaseResource(url=settings.database_url),
         "store": store,
-        "engine": EngineResource(kind=settings.engine),
+        "engine": EngineResource(kind=settings.engine, revision=settings.engine_revision),
     }

@@ -1,0 +1,75 @@
+"""The analysts' daily confidence metrics, with great_expectations suites as asset checks."""
+
+import datetime as dt
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from ella_dagster import expectations, metrics
+from ella_dagster.resources import DatabaseResource
+
+# end_offset=1: today's partition exists, so the schedule can refresh the day in progress.
+daily_partitions = DailyPartitionsDefinition(start_date="2025-01-01", end_offset=1)
+
+
+def _suite_result(name: str, outcome: expectations.SuiteOutcome) -> AssetCheckResult:
+    return AssetCheckResult(
+        check_name=name,
+        passed=outcome.success,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={
+            "rows": outcome.rows,
+            "failed_expectations": MetadataValue.json(outcome.failed),
+            "details": MetadataValue.json(outcome.details),
+        },
+    )
+
+
+@asset(
+    partitions_def=daily_partitions,
+    group_name="analytics",
+    kinds={"sql"},
+    description="Counts and confidence distribution (mean, p10/p50/p90, share per route) by day, document type "
+    "and engine, in the `confidence_metrics` table; see README for queries.",
+    check_specs=[
+        AssetCheckSpec(
+            "history_expectations",
+            asset="confidence_metrics",
+            description="great_expectations on the day's classification history: types in the enum, "
+            "confidence in [0, 1], no orphan rows, UNKNOWN share under ELLA_MAX_UNKNOWN_SHARE",
+        ),
+        AssetCheckSpec(
+            "metrics_expectations",
+            asset="confidence_metrics",
+            description="great_expectations on the day's metrics rows: ranges, shares summing to 1, p10 <= p90",
+        ),
+    ],
+)
+def confidence_metrics(context: AssetExecutionContext, db: DatabaseResource) -> MaterializeResult:
+    database = db.get_database()
+    day = dt.date.fromisoformat(context.partition_key)
+    rows = metrics.compute_day(database, day)
+    summary = metrics.summarise(database, day)
+    return MaterializeResult(
+        metadata={
+            "documents": summary.documents,
+            "mean_confidence": summary.mean_confidence,
+            "auto_link_rate": summary.auto_link_rate,
+            "review_rate": summary.review_rate,
+            "unclassified_rate": summary.unclassified_rate,
+            "summary": MetadataValue.md(metrics.markdown_table(rows)),
+            "confidence_distribution": MetadataValue.md(metrics.histogram_markdown(summary.confidences)),
+        },
+        check_results=[
+            _suite_result("history_expectations", expectations.check_history(database, day)),
+            _suite_result("metrics_expectations", expectations.check_metrics(database, day)),
+        ],
+    )

@@ -1,0 +1,172 @@
+"""Choosing documents and launching Dagster backfills for them through the webserver's GraphQL API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+from sqlalchemy import func, select
+
+from ella_dagster.db.models import ClassificationResult, RawImage
+from ella_dagster.db.session import Database
+from ella_dagster.domain.routing import AUTO_LINK_THRESHOLD, REVIEW_THRESHOLD
+
+ALL_STEPS = ["document_hash", "classification", "routing", "renamed_key", "ocr_extract", "digital_doc"]
+FROM_CLASSIFICATION = ALL_STEPS[1:]
+FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+ROUTE_RANGES = {
+    "auto-linked": (AUTO_LINK_THRESHOLD, 1.0),
+    "needs-review": (REVIEW_THRESHOLD, AUTO_LINK_THRESHOLD),
+    "unclassified": (0.0, REVIEW_THRESHOLD),
+}
+
+
+@dataclass
+class Criteria:
+    doc_types: list[str] = field(default_factory=list)
+    min_confidence: float | None = None
+    max_confidence: float | None = None  # exclusive
+    route: str | None = None
+    case_id: str | None = None
+    uploaded_from: dt.date | None = None
+    uploaded_to: dt.date | None = None  # inclusive
+    engine_version: str | None = None
+    statuses: list[str] = field(default_factory=list)
+
+
+def select_documents(db: Database, criteria: Criteria) -> list[str]:
+    """Document ids (partition keys) whose latest classification and row match every criterion."""
+    newest = (
+        select(ClassificationResult.raw_image_id, func.max(ClassificationResult.id).label("id"))
+        .group_by(ClassificationResult.raw_image_id)
+        .subquery()
+    )
+    query = select(RawImage.id).order_by(RawImage.id)
+    needs_history = any(
+        [
+            criteria.doc_types,
+            criteria.min_confidence is not None,
+            criteria.max_confidence is not None,
+            criteria.route,
+            criteria.engine_version,
+        ]
+    )
+    if needs_history:
+        query = query.join(newest, newest.c.raw_image_id == RawImage.id).join(
+            ClassificationResult, ClassificationResult.id == newest.c.id
+        )
+        if criteria.doc_types:
+            query = query.where(ClassificationResult.doc_type.in_(criteria.doc_types))
+        route_low, route_high = ROUTE_RANGES[criteria.route] if criteria.route else (None, None)
+        lows = [x for x in (route_low, criteria.min_confidence) if x is not None]
+        highs = [x for x in (route_high, criteria.max_confidence) if x is not None]
+        if lows:
+            query = query.where(ClassificationResult.confidence >= max(lows))
+        if highs and min(highs) < 1.0:
+            query = query.where(ClassificationResult.confidence < min(highs))
+        if criteria.engine_version:
+            query = query.where(ClassificationResult.engine_version == criteria.engine_version)
+    if criteria.case_id:
+        query = query.where(RawImage.case_id == criteria.case_id)
+    if criteria.statuses:
+        query = query.where(RawImage.status.in_(criteria.statuses))
+    if criteria.uploaded_from:
+        query = query.where(RawImage.uploaded_at >= dt.datetime.combine(criteria.uploaded_from, dt.time()))
+    if criteria.uploaded_to:
+        query = query.where(
+            RawImage.uploaded_at < dt.datetime.combine(criteria.uploaded_to, dt.time()) + dt.timedelta(days=1)
+        )
+    with db.transaction() as s:
+        return list(s.scalars(query))
+
+
+LAUNCH = """
+mutation Launch($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on PartitionKeysNotFoundError { message }
+    ... on UnauthorizedError { message }
+    ... on InvalidSubsetError { message }
+  }
+}
+"""
+
+STATUS = """
+query Status($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill { id status numPartitions }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+class BackfillError(RuntimeError):
+    pass
+
+
+@dataclass
+class DagsterWebserver:
+    url: str = "http://127.0.0.1:3000"
+
+    def _graphql(self, query: str, variables: dict) -> dict:
+        try:
+            response = requests.post(
+                f"{self.url.rstrip('/')}/graphql", json={"query": query, "variables": variables}, timeout=60
+            )
+        except requests.ConnectionError as exc:
+            raise BackfillError(f"no Dagster webserver at {self.url} (start it with `make ui`)") from exc
+        response.raise_for_status()
+        body = response.json()
+        if body.get("errors"):
+            raise BackfillError("; ".join(e.get("message", "") for e in body["errors"]))
+        return body["data"]
+
+    def launch_backfill(self, partition_keys: list[str], asset_names: list[str], title: str) -> str:
+        params = {
+            "partitionNames": partition_keys,
+            "assetSelection": [{"path": [n]} for n in asset_names],
+            "title": title,
+        }
+        result = self._graphql(LAUNCH, {"params": params})["launchPartitionBackfill"]
+        if result["__typename"] != "LaunchBackfillSuccess":
+            raise BackfillError(f"{result['__typename']}: {result.get('message', '')}")
+        return result["backfillId"]
+
+    def backfill_status(self, backfill_id: str) -> str:
+        result = self._graphql(STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+        if result["__typename"] != "PartitionBackfill":
+            raise BackfillError(result.get("message", result["__typename"]))
+        return result["status"]
+
+    def backfill_link(self, backfill_id: str) -> str:
+        return f"{self.url.rstrip('/')}/runs/b/{backfill_id}?tab=partitions"
+
+    def wait(
+        self,
+        backfill_id: str,
+        done_count: Callable[[], int],
+        on_progress: Callable[[int], None],
+        timeout: float = 3600,
+        poll: float = 2.0,
+    ) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.backfill_status(backfill_id)
+            on_progress(done_count())
+            if status in FINISHED:
+                return status
+            if time.monotonic() > deadline:
+                raise BackfillError(f"backfill {backfill_id} still {status} after {timeout:.0f} s")
+            time.sleep(poll)
+
+
+def finished_since(db: Database, ids: list[str], since: dt.datetime) -> int:
+    with db.transaction() as s:
+        return s.scalar(select(func.count()).where(RawImage.id.in_(ids), RawImage.processed_at >= since)) or 0
