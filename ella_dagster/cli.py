@@ -140,14 +140,11 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
     return _launch(args, select_documents(_database(), criteria), FROM_CLASSIFICATION, "ella reclassify")
 
 
-def cmd_metrics(args: argparse.Namespace) -> int:
-    import datetime as dt
-
+def print_metrics(db: Database, day) -> None:  # noqa: ANN001 - a date
     from rich.table import Table
 
     from ella_dagster import metrics
 
-    db, day = _database(), args.day or dt.date.today()
     rows = metrics.compute_day(db, day)
     summary = metrics.summarise(db, day)
     table = Table(title=f"confidence metrics {day}")
@@ -183,6 +180,12 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         f"{summary.auto_link_rate:.0%}, review rate {summary.review_rate:.0%}, unclassified "
         f"{summary.unclassified_rate:.0%}"
     )
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    print_metrics(_database(), args.day or dt.date.today())
     return 0
 
 

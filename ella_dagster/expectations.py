@@ -70,16 +70,24 @@ def check_history(db: Database, day: dt.date, max_unknown_share: float = MAX_UNK
     start, end = _day(day)
     with db.transaction() as s:
         rows = s.execute(
-            select(ClassificationResult.doc_type, ClassificationResult.confidence, RawImage.id.label("raw_id"))
+            select(
+                ClassificationResult.id,
+                ClassificationResult.raw_image_id,
+                ClassificationResult.doc_type,
+                ClassificationResult.confidence,
+                RawImage.id.label("raw_id"),
+            )
             .outerjoin(RawImage, RawImage.id == ClassificationResult.raw_image_id)
             .where(ClassificationResult.created_at >= start, ClassificationResult.created_at < end)
         ).all()
+    latest = {r.raw_image_id: r.id for r in sorted(rows, key=lambda r: r.id)}
     records = [
         {
             "doc_type": r.doc_type,
             "confidence": r.confidence,
             "has_document": r.raw_id is not None,
-            "is_unknown": int(r.doc_type == DocType.UNKNOWN.value),
+            # the UNKNOWN share counts each document once, by its latest answer of the day
+            "is_unknown": int(r.doc_type == DocType.UNKNOWN.value) if latest[r.raw_image_id] == r.id else None,
         }
         for r in rows
     ]

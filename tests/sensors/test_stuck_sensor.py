@@ -1,0 +1,84 @@
+"""Documents left unfinished with no live run are re-driven; a document that keeps dying is failed."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from dagster import DagsterRunStatus, SensorResult, SkipReason, build_sensor_context, instance_for_test
+from dagster._core.test_utils import create_run_for_test
+
+from ella_dagster.db.models import Action, RawImage, utcnow
+from ella_dagster.pipeline.intake import seed_demo
+from ella_dagster.resources import DatabaseResource
+from ella_dagster.sensors import stuck_documents_sensor
+
+
+@pytest.fixture
+def instance(tmp_path: Path):
+    home = tmp_path / "home"
+    home.mkdir()
+    with instance_for_test(temp_dir=str(home)) as inst:
+        yield inst
+
+
+def add_document(db, doc_id: str, *, minutes_ago: float, status: str = "PROCESSING") -> None:
+    with db.transaction() as s:
+        s.add(
+            RawImage(
+                id=doc_id,
+                case_id="case_demo",
+                storage_key="k",
+                original_key="k",
+                original_filename="f",
+                mime_type="image/png",
+                file_size=1,
+                status=status,
+                updated_at=utcnow() - dt.timedelta(minutes=minutes_ago),
+            )
+        )
+
+
+def tick(instance, db):
+    return stuck_documents_sensor(
+        build_sensor_context(instance=instance, resources={"db": DatabaseResource(url=db.url)})
+    )
+
+
+def test_stuck_document_without_a_live_run_is_redriven(instance, sqlite_db) -> None:
+    seed_demo(sqlite_db)
+    add_document(sqlite_db, "stuck", minutes_ago=60)
+    add_document(sqlite_db, "busy", minutes_ago=1)  # recently touched: a run is working on it
+    create_run_for_test(
+        instance, job_name="process_documents", status=DagsterRunStatus.FAILURE, tags={"dagster/partition": "stuck"}
+    )
+    result = tick(instance, sqlite_db)
+    assert isinstance(result, SensorResult)
+    [request] = result.run_requests
+    assert (request.partition_key, request.run_key) == ("stuck", "redrive-stuck-1")
+    assert list(result.dynamic_partitions_requests[0].partition_keys) == ["stuck"]
+
+
+def test_a_live_run_means_not_stuck(instance, sqlite_db) -> None:
+    seed_demo(sqlite_db)
+    add_document(sqlite_db, "slow", minutes_ago=60)
+    create_run_for_test(
+        instance, job_name="process_documents", status=DagsterRunStatus.STARTED, tags={"dagster/partition": "slow"}
+    )
+    assert isinstance(tick(instance, sqlite_db), SkipReason)
+
+
+def test_after_three_runs_the_document_is_failed_with_an_action(instance, sqlite_db) -> None:
+    seed_demo(sqlite_db)
+    add_document(sqlite_db, "doomed", minutes_ago=60)
+    for _ in range(3):
+        create_run_for_test(
+            instance,
+            job_name="process_documents",
+            status=DagsterRunStatus.FAILURE,
+            tags={"dagster/partition": "doomed"},
+        )
+    assert isinstance(tick(instance, sqlite_db), SkipReason)
+    with sqlite_db.transaction() as s:
+        raw = s.get(RawImage, "doomed")
+        assert raw.status == "FAILED" and raw.processed_at is not None and "stuck" in raw.error_message
+        assert [a.type for a in s.query(Action).filter_by(raw_image_id="doomed")] == ["AI_FAILED"]

@@ -1,0 +1,58 @@
+"""Each data-quality rule passes on good input and fails on purpose-made bad input."""
+
+from sqlalchemy import select
+
+from ella_dagster import quality
+from ella_dagster.db.models import ChecklistItem, DigitalDoc, RawImage
+from ella_dagster.engines import OfflineEngine
+from ella_dagster.pipeline import steps
+from tests.pipeline.test_steps import ingest
+
+
+def test_hash_rule() -> None:
+    assert quality.hash_well_formed("a" * 64, "0123456789abcdef")
+    assert not quality.hash_well_formed("a" * 63, "0123456789abcdef")
+    assert not quality.hash_well_formed("a" * 64, "xyz")
+
+
+def test_doc_type_and_confidence_rules() -> None:
+    assert quality.doc_type_known("W2") and quality.doc_type_known("UNKNOWN")
+    assert not quality.doc_type_known("W-2") and not quality.doc_type_known("FORM_W9")
+    assert quality.confidence_in_range(0.0) and quality.confidence_in_range(1.0)
+    assert not quality.confidence_in_range(1.01) and not quality.confidence_in_range(-0.1)
+    assert not quality.confidence_in_range("0.9")
+
+
+def test_route_rule() -> None:
+    assert quality.expected_route("needs-review", 0.7) == "needs-review"
+    assert quality.expected_route("auto-linked", 0.7) != "auto-linked"
+    assert quality.expected_route("duplicate", 0.1) == "duplicate"
+
+
+def test_key_convention_rule() -> None:
+    assert quality.key_follows_convention("cases/c1/raw/0193abc.png")
+    assert quality.key_follows_convention("cases/c1/docs/2024_W2_AcmeLlc_AnLe.pdf")
+    assert not quality.key_follows_convention("cases/c1/docs/W2 Acme.pdf")
+    assert not quality.key_follows_convention("cases/c1/docs/2024_W2_Nguyễn.pdf")
+
+
+def test_extraction_rule() -> None:
+    assert quality.extraction_errors("W2", {"wages": "10.00"}) == []
+    assert quality.extraction_errors("W2", {"wages": "$10"}) != []
+
+
+def test_digital_doc_rule_catches_a_broken_count(sqlite_db, local_store, generated) -> None:
+    from ella_dagster.pipeline.intake import seed_demo
+
+    seed_demo(sqlite_db)
+    [doc] = ingest(sqlite_db, local_store, "case_demo", [("w2.png", generated["w2"].data)])
+    steps.process_document(sqlite_db, local_store, OfflineEngine(), doc)
+    with sqlite_db.transaction() as s:
+        assert quality.digital_doc_problems(s, doc, linked=True) == []
+        item = s.scalars(select(ChecklistItem).where(ChecklistItem.id == s.get(RawImage, doc).checklist_item_id)).one()
+        item.received_count, item.status = 0, "MISSING"
+    with sqlite_db.transaction() as s:
+        assert quality.digital_doc_problems(s, doc, linked=True) == ["checklist item not marked received"]
+        s.delete(s.get(DigitalDoc, f"dd_{doc}"))
+    with sqlite_db.transaction() as s:
+        assert quality.digital_doc_problems(s, doc, linked=True) == ["linked document without digital doc"]
