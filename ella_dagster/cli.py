@@ -189,6 +189,39 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_health(_: argparse.Namespace) -> int:
+    """Engine configuration and reachability, database and store, as JSON."""
+    import json
+
+    from sqlalchemy import text
+
+    from ella_dagster.engines.offline import tesseract_version
+    from ella_dagster.resources import resources_from_settings
+
+    settings = Settings.from_env()
+    report: dict[str, object] = {"engine": settings.engine, "tesseract": tesseract_version()}
+    if settings.engine == "gemini":
+        from ella_dagster.engines.gemini import GeminiSettings, health
+
+        report["gemini"] = health(GeminiSettings.from_env())
+    try:
+        with _database().transaction() as s:
+            s.execute(text("SELECT 1"))
+        report["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - reported
+        report["database"] = f"error: {type(exc).__name__}"
+    try:
+        store = resources_from_settings(settings)["store"].get_store()  # type: ignore[attr-defined]
+        store.exists("_health")
+        report["store"] = f"ok ({settings.store})"
+    except Exception as exc:  # noqa: BLE001 - reported
+        report["store"] = f"error: {type(exc).__name__}"
+    engine_ok = report["tesseract"] != "missing" if settings.engine == "offline" else report["gemini"]["available"]
+    report["healthy"] = bool(engine_ok) and report["database"] == "ok" and str(report["store"]).startswith("ok")
+    console.print_json(json.dumps(report))
+    return 0 if report["healthy"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ella", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -216,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     metrics = sub.add_parser("metrics", help="confidence metrics of a day (default today), as analysts see them")
     metrics.add_argument("--day", type=_date)
     metrics.set_defaults(func=cmd_metrics)
+    sub.add_parser("health", help="engine configuration and reachability, database, store").set_defaults(
+        func=cmd_health
+    )
     args = parser.parse_args(argv)
     return args.func(args)
 

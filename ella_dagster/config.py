@@ -34,7 +34,8 @@ class Settings:
             s3_bucket=os.environ.get("ELLA_S3_BUCKET", "ella-documents"),
             s3_endpoint_url=os.environ.get("ELLA_S3_ENDPOINT_URL") or None,
             s3_region=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "auto")),
-            engine=os.environ.get("ELLA_ENGINE", "offline"),
+            # GEMINI_API_KEY set -> Gemini; otherwise the offline engine. ELLA_ENGINE overrides.
+            engine=os.environ.get("ELLA_ENGINE") or ("gemini" if os.environ.get("GEMINI_API_KEY") else "offline"),
             engine_revision=os.environ.get("ELLA_ENGINE_REVISION", ""),
             sensor_interval_seconds=int(os.environ.get("ELLA_SENSOR_INTERVAL_SECONDS", "5")),
             sensor_max_per_tick=int(os.environ.get("ELLA_SENSOR_MAX_PER_TICK", "50")),

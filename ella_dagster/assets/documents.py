@@ -29,6 +29,9 @@ from ella_dagster.resources import DatabaseResource, DocumentStoreResource, Engi
 documents_partitions = DynamicPartitionsDefinition(name="documents")
 
 GROUP = "documents"
+# In-flight calls to a cloud engine are capped by a Dagster pool (limit in dagster.yaml); the
+# requests-per-minute limit itself is shared through the database (ella_dagster.ratelimit).
+ENGINE_POOL = "gemini" if Settings.from_env().engine == "gemini" else None
 ERROR, WARN = AssetCheckSeverity.ERROR, AssetCheckSeverity.WARN
 
 
@@ -111,6 +114,7 @@ def document_hash(
     kinds={"python"},
     deps=[document_hash],
     code_version=code_version(Settings.from_env()),
+    pool=ENGINE_POOL,
     description="Document type, confidence, tax year and source from the configured engine; "
     "appends a classification history row.",
     check_specs=[
@@ -201,6 +205,7 @@ def renamed_key(
     retry_policy=DOCUMENT_RETRY_POLICY,
     kinds={"python"},
     deps=[renamed_key],
+    pool=ENGINE_POOL,
     description="Structured fields for OCR-eligible types, validated against a versioned JSON schema.",
     check_specs=[
         _spec("ocr_extract", "valid_against_schema", "stored fields validate against their schema version"),

@@ -19,6 +19,7 @@ class Classification:
     engine: str = ""
     engine_version: str = ""
     seconds: float = 0.0
+    usage: dict[str, Any] = field(default_factory=dict)  # model, tokens, latency, attempts (no PII)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Extraction:
     doc_type: DocType
     pages: list[PageFields]
     seconds: float = 0.0
+    usage: dict[str, Any] = field(default_factory=dict)
 
 
 class Engine(Protocol):

@@ -203,6 +203,7 @@ def classify_document(
             "reused_from": raw.duplicate_of_id if reused else None,
             "seconds": result.seconds,
             "history_row_added": not same,
+            **{f"engine_{k}": v for k, v in result.usage.items()},
         }
     )
 
@@ -360,6 +361,7 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
             "validation_errors": errors,
             "schema_version": row.schema_version,
             "seconds": extraction.seconds,
+            **{f"engine_{k}": v for k, v in extraction.usage.items()},
         }
     )
 
