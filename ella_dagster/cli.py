@@ -222,6 +222,73 @@ def cmd_health(_: argparse.Namespace) -> int:
     return 0 if report["healthy"] else 1
 
 
+def cmd_classify(args: argparse.Namespace) -> int:
+    """Runs the configured engine on files, without the database or Dagster."""
+    import json
+    import time
+
+    from ella_dagster.domain.doc_types import category_of
+    from ella_dagster.domain.errors import DocumentError
+    from ella_dagster.domain.extraction import merge_pages
+    from ella_dagster.domain.pii import mask_fields
+    from ella_dagster.domain.uploads import claimed_mime, sniff_mime
+    from ella_dagster.engines import engine_for
+
+    settings = Settings.from_env()
+    engine = engine_for(settings.engine, settings.engine_revision)
+    failures = 0
+    for path in map(Path, args.paths):
+        data = path.read_bytes()
+        mime = sniff_mime(data) or claimed_mime(path.name) or "application/octet-stream"
+        started = time.perf_counter()
+        try:
+            result = engine.classify(data, mime)
+            classified = time.perf_counter()
+            extraction = engine.extract(data, mime, result.doc_type) if engine.can_extract(result.doc_type) else None
+        except DocumentError as exc:
+            failures += 1
+            console.print(
+                json.dumps({"path": str(path), "error": str(exc)}) if args.json else f"[red]{path}: {exc}[/red]"
+            )
+            continue
+        fields, _ = merge_pages([p.fields for p in extraction.pages]) if extraction else ({}, {})
+        shown = fields if args.show_pii else mask_fields(fields)
+        pages = len(extraction.pages) if extraction else _page_count(data, mime)
+        record = {
+            "path": str(path),
+            "doc_type": result.doc_type.value,
+            "confidence": result.confidence,
+            "tax_year": result.tax_year,
+            "source": result.source,
+            "category": category_of(result.doc_type).value,
+            "pages": pages,
+            "fields": shown,
+        }
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False))
+            continue
+        done = time.perf_counter()
+        console.print(
+            f"[bold]{path}[/bold]: {record['doc_type']} {result.confidence:.2f} ({record['category']}), "
+            f"tax year {result.tax_year or '-'}, source {result.source or '-'}, {pages} page(s); "
+            f"classify {classified - started:.2f} s, extract {done - classified:.2f} s"
+        )
+        for name, value in shown.items():
+            console.print(f"    {name}: {value}")
+    return 1 if failures else 0
+
+
+def _page_count(data: bytes, mime: str) -> int:
+    from ella_dagster.domain.uploads import UploadRejected, pdf_page_count
+
+    if mime != "application/pdf":
+        return 1
+    try:
+        return pdf_page_count(data)
+    except UploadRejected:
+        return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ella", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -249,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     metrics = sub.add_parser("metrics", help="confidence metrics of a day (default today), as analysts see them")
     metrics.add_argument("--day", type=_date)
     metrics.set_defaults(func=cmd_metrics)
+    classify = sub.add_parser("classify", help="run the configured engine on files (no database, no Dagster)")
+    classify.add_argument("paths", nargs="+")
+    classify.add_argument("--json", action="store_true", help="one JSON object per line")
+    classify.add_argument("--show-pii", action="store_true", help="print identifiers unmasked")
+    classify.set_defaults(func=cmd_classify)
     sub.add_parser("health", help="engine configuration and reachability, database, store").set_defaults(
         func=cmd_health
     )

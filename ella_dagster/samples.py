@@ -261,3 +261,42 @@ def demo_batch(seed: int = 7, year: int = 2024) -> list[Sample]:
     batch = [make(rng, year) for make in GENERATORS]
     batch += [unknown_letter(rng, year), multipage_1099_int_pdf(rng, year), corrupt_png()]
     return batch
+
+
+def photo_like(sample: Sample, rng: random.Random) -> Sample:
+    """A phone photo of the printed page: rotation up to +-10 degrees, perspective, uneven light and a
+    shadow, blur, 100-200 DPI, JPEG quality 40-70."""
+    from PIL import ImageFilter
+
+    page = Image.open(io.BytesIO(sample.data)).convert("RGB")
+    if sample.mime_type == "application/pdf":
+        import pypdfium2 as pdfium
+
+        page = pdfium.PdfDocument(sample.data)[0].render(scale=DPI / 72).to_pil().convert("RGB")
+    dpi = rng.randint(100, 200)
+    page = page.resize((int(page.width * dpi / DPI), int(page.height * dpi / DPI)))
+    w, h = page.size
+    # A table top around the paper, then perspective: each corner pulled in by up to 6 %.
+    table = Image.new("RGB", (int(w * 1.2), int(h * 1.2)), (110, 90, 70))
+    table.paste(page, (int(w * 0.1), int(h * 0.1)))
+    tw, th = table.size
+    d = [rng.uniform(0, 0.06) for _ in range(8)]
+    quad = (tw * d[0], th * d[1], tw * d[2], th * (1 - d[3]), tw * (1 - d[4]), th * (1 - d[5]), tw * (1 - d[6]), th * d[7])
+    table = table.transform((tw, th), Image.Transform.QUAD, quad, Image.Resampling.BICUBIC)
+    table = table.rotate(rng.uniform(-10, 10), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(110, 90, 70))
+    # Uneven light: a gradient from one side, and a soft shadow band.
+    import numpy as np
+
+    pixels = np.asarray(table, dtype=np.float32)
+    ramp = np.linspace(rng.uniform(0.55, 0.8), 1.0, pixels.shape[1], dtype=np.float32)
+    if rng.random() < 0.5:
+        ramp = ramp[::-1]
+    light = np.tile(ramp, (pixels.shape[0], 1))
+    start = rng.randint(0, pixels.shape[0] // 2)
+    light[start: start + pixels.shape[0] // 5, :] *= rng.uniform(0.7, 0.85)
+    table = Image.fromarray(np.clip(pixels * light[..., None], 0, 255).astype(np.uint8))
+    table = table.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
+    out = io.BytesIO()
+    table.save(out, "JPEG", quality=rng.randint(40, 70))
+    name = sample.filename.rsplit(".", 1)[0] + "_photo.jpg"
+    return Sample(name, out.getvalue(), "image/jpeg", sample.doc_type, sample.fields)

@@ -12,6 +12,7 @@ from ella_dagster.domain.errors import PermanentDocumentError, TransientDocument
 from ella_dagster.domain.extraction import confidence_for
 from ella_dagster.domain.hashing import sha256_hex
 from ella_dagster.domain.pages import Page, load_pages
+from ella_dagster.domain.preprocess import prepare_for_ocr
 from ella_dagster.engines import fields, rules
 from ella_dagster.engines.base import Classification, Extraction, PageFields
 
@@ -23,7 +24,8 @@ def ocr_page(page: Page) -> str:
     if page.text_layer:
         return page.text_layer
     try:
-        return pytesseract.image_to_string(page.image, config=TESSERACT_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
+        image = prepare_for_ocr(page.image)
+        return pytesseract.image_to_string(image, config=TESSERACT_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
     except RuntimeError as exc:  # pytesseract raises RuntimeError on its timeout
         raise TransientDocumentError("OCR timed out") from exc
     except pytesseract.TesseractNotFoundError as exc:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ella_dagster.domain.doc_types import DocType
 
-RULES_VERSION = "rules-1"
+RULES_VERSION = "rules-2"  # rules-2: illumination flattening and deskew before OCR
 
 
 @dataclass(frozen=True)
