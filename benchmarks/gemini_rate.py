@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from rich.console import Console  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from ella_dagster import samples  # noqa: E402
+from ella_dagster.daemon import start_daemon, stop  # noqa: E402
 from ella_dagster.db.models import RawImage  # noqa: E402
 from ella_dagster.db.session import Database  # noqa: E402
 from ella_dagster.pipeline.intake import seed_demo, upload_files  # noqa: E402
@@ -86,14 +86,7 @@ def main() -> None:
         subprocess.run([str(BIN / "ella"), "init"], env=env, check=True, cwd=ROOT, capture_output=True)
         db, store = Database(f"sqlite:///{work / 'data' / 'ella.db'}"), LocalDocumentStore(work / "data" / "store")
         seed_demo(db)
-        daemon = subprocess.Popen(
-            [str(BIN / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        daemon = start_daemon(env)
         try:
             time.sleep(5)
             started = time.time()
@@ -110,8 +103,7 @@ def main() -> None:
                 time.sleep(1)
             elapsed = time.time() - started
         finally:
-            os.killpg(daemon.pid, signal.SIGINT)
-            daemon.wait(timeout=60)
+            stop(daemon)
         times = sorted(server.generate_times())
     achieved = (len(times) - 1) / (times[-1] - times[0]) * 60 if len(times) > 1 else 0.0
     busiest = max_in_window(times, 60.0)

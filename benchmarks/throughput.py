@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from rich.table import Table
 
 from ella_dagster import samples
 from ella_dagster.config import PROJECT_ROOT
+from ella_dagster.daemon import start_daemon, stop
 from ella_dagster.db.session import Database
 from ella_dagster.engines import OfflineEngine
 from ella_dagster.pipeline import steps
@@ -74,14 +74,7 @@ def dagster_path(docs: list[tuple[str, bytes]], work: Path) -> dict[str, float]:
     db = Database(f"sqlite:///{work / 'dagster_data' / 'ella.db'}")
     store = LocalDocumentStore(work / "dagster_data" / "store")
     case = seed_demo(db)
-    daemon = subprocess.Popen(
-        [str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    daemon = start_daemon(env)
     try:
         time.sleep(5)  # let the daemon load the code location before the clock starts
         started = time.perf_counter()
@@ -102,8 +95,7 @@ def dagster_path(docs: list[tuple[str, bytes]], work: Path) -> dict[str, float]:
             time.sleep(0.5)
         elapsed = time.perf_counter() - started
     finally:
-        os.killpg(daemon.pid, signal.SIGINT)
-        daemon.wait(timeout=60)
+        stop(daemon)
     return {"seconds": elapsed, "docs_per_minute": len(ids) / elapsed * 60, **run_overheads(work / "dagster_home")}
 
 

@@ -3,12 +3,9 @@ runs) processing it until every document is done; then a table of what happened.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,8 +13,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from ella_dagster import samples
-from ella_dagster.config import PROJECT_ROOT, Settings
+from ella_dagster.config import Settings
 from ella_dagster.corpus import real_documents
+from ella_dagster.daemon import start_daemon, stop
 from ella_dagster.db.models import Extraction, RawImage
 from ella_dagster.db.session import Database
 from ella_dagster.domain.uploads import UploadRejected, validate_upload
@@ -62,29 +60,6 @@ def wait_for(db: Database, ids: list[str], timeout: float, daemon: subprocess.Po
                 return False
             time.sleep(2)
     return False
-
-
-def start_daemon(log_path: Path) -> subprocess.Popen[bytes]:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    daemon = Path(sys.executable).with_name("dagster-daemon")
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            [str(daemon), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=os.environ.copy(),
-            start_new_session=True,
-        )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def print_table(db: Database, ids: list[str]) -> None:
@@ -150,7 +125,7 @@ def run_demo(include_real: bool = True, timeout: float = 900.0) -> int:
     console.print(
         f"uploaded {len(ids)} documents to case {DEMO_CASE_ID}; starting the Dagster daemon (DAGSTER_HOME={home})"
     )
-    daemon = start_daemon(settings.data_dir / "logs" / "dagster-daemon.log")
+    daemon = start_daemon(log_path=settings.data_dir / "logs" / "dagster-daemon.log")
     try:
         finished = wait_for(db, [i for i in ids if i], timeout, daemon)
     finally:

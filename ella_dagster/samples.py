@@ -281,7 +281,16 @@ def photo_like(sample: Sample, rng: random.Random) -> Sample:
     table.paste(page, (int(w * 0.1), int(h * 0.1)))
     tw, th = table.size
     d = [rng.uniform(0, 0.06) for _ in range(8)]
-    quad = (tw * d[0], th * d[1], tw * d[2], th * (1 - d[3]), tw * (1 - d[4]), th * (1 - d[5]), tw * (1 - d[6]), th * d[7])
+    quad = (
+        tw * d[0],
+        th * d[1],
+        tw * d[2],
+        th * (1 - d[3]),
+        tw * (1 - d[4]),
+        th * (1 - d[5]),
+        tw * (1 - d[6]),
+        th * d[7],
+    )
     table = table.transform((tw, th), Image.Transform.QUAD, quad, Image.Resampling.BICUBIC)
     table = table.rotate(rng.uniform(-10, 10), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(110, 90, 70))
     # Uneven light: a gradient from one side, and a soft shadow band.
@@ -293,7 +302,7 @@ def photo_like(sample: Sample, rng: random.Random) -> Sample:
         ramp = ramp[::-1]
     light = np.tile(ramp, (pixels.shape[0], 1))
     start = rng.randint(0, pixels.shape[0] // 2)
-    light[start: start + pixels.shape[0] // 5, :] *= rng.uniform(0.7, 0.85)
+    light[start : start + pixels.shape[0] // 5, :] *= rng.uniform(0.7, 0.85)
     table = Image.fromarray(np.clip(pixels * light[..., None], 0, 255).astype(np.uint8))
     table = table.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
     out = io.BytesIO()

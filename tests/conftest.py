@@ -11,6 +11,7 @@ from pathlib import Path
 import boto3
 import psycopg
 import pytest
+from dagster import DagsterInstance, instance_for_test
 
 from ella_dagster import samples
 from ella_dagster.db.session import Database
@@ -87,6 +88,15 @@ def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def case_id(database: Database) -> str:
     return seed_demo(database)
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
+    """A persistent Dagster instance in a temporary DAGSTER_HOME."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with instance_for_test(temp_dir=str(home)) as inst:
+        yield inst
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from sqlalchemy import select
 
 from ella_dagster.config import PROJECT_ROOT
+from ella_dagster.daemon import start_daemon, stop
 from ella_dagster.db.models import Action, RawImage
 from ella_dagster.db.session import Database
 
@@ -44,14 +44,7 @@ def test_daemon_sensor_and_runs_process_uploads_end_to_end(tmp_path: Path, gener
     assert "fake.pdf: content does not match its PDF extension" in " ".join(upload.stdout.split())
 
     db = Database(f"sqlite:///{tmp_path / 'data' / 'ella.db'}")
-    daemon = subprocess.Popen(
-        [str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    daemon = start_daemon(env)
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -61,8 +54,7 @@ def test_daemon_sensor_and_runs_process_uploads_end_to_end(tmp_path: Path, gener
                 break
             time.sleep(2)
     finally:
-        os.killpg(daemon.pid, signal.SIGINT)
-        daemon.wait(timeout=60)
+        stop(daemon)
 
     w2, scan = rows
     assert (w2.status, w2.classified_type, w2.route) == ("LINKED", "W2", "auto-linked")

@@ -3,12 +3,14 @@ checks an engineer needs to trust the next asset, evaluated in the same step."""
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetsDefinition,
     DynamicPartitionsDefinition,
     MaterializeResult,
     asset,
@@ -71,6 +73,17 @@ def _run_step(
     return MaterializeResult(metadata=metadata, check_results=check_results)
 
 
+def document_asset(**kwargs: Any) -> Callable[..., AssetsDefinition]:
+    """`@asset` with what every per-document asset shares: the partitions, group, retries and kind."""
+    return asset(
+        partitions_def=documents_partitions,
+        group_name=GROUP,
+        retry_policy=DOCUMENT_RETRY_POLICY,
+        kinds={"python"},
+        **kwargs,
+    )
+
+
 def _raw(db: DatabaseResource, doc_id: str) -> RawImage:
     with db.get_database().transaction() as s:
         raw = s.get(RawImage, doc_id)
@@ -78,11 +91,7 @@ def _raw(db: DatabaseResource, doc_id: str) -> RawImage:
         return raw
 
 
-@asset(
-    partitions_def=documents_partitions,
-    group_name=GROUP,
-    retry_policy=DOCUMENT_RETRY_POLICY,
-    kinds={"python"},
+@document_asset(
     description="sha256 and 64-bit perceptual hash of the first page; exact duplicates join an image group.",
     check_specs=[
         _spec("document_hash", "hash_well_formed", "sha256 is 64 hex digits and the perceptual hash 16"),
@@ -107,11 +116,7 @@ def document_hash(
     )
 
 
-@asset(
-    partitions_def=documents_partitions,
-    group_name=GROUP,
-    retry_policy=DOCUMENT_RETRY_POLICY,
-    kinds={"python"},
+@document_asset(
     deps=[document_hash],
     code_version=code_version(Settings.from_env()),
     pool=ENGINE_POOL,
@@ -149,11 +154,7 @@ def classification(
     )
 
 
-@asset(
-    partitions_def=documents_partitions,
-    group_name=GROUP,
-    retry_policy=DOCUMENT_RETRY_POLICY,
-    kinds={"python"},
+@document_asset(
     deps=[classification],
     description="Confidence routing: auto-link (>= 0.85), needs review (0.60-0.85, VERIFY_DOCS) "
     "or unclassified (AI_FAILED).",
@@ -168,11 +169,7 @@ def routing(context: AssetExecutionContext, db: DatabaseResource) -> Materialize
     return _run_step(context, db, lambda: steps.route_document(db.get_database(), context.partition_key), checks)
 
 
-@asset(
-    partitions_def=documents_partitions,
-    group_name=GROUP,
-    retry_policy=DOCUMENT_RETRY_POLICY,
-    kinds={"python"},
+@document_asset(
     deps=[routing],
     description="Renames classified documents to cases/{case}/docs/{TaxYear}_{DocType}_{Source}_{Client}.{ext}.",
     check_specs=[
@@ -199,11 +196,7 @@ def renamed_key(
     )
 
 
-@asset(
-    partitions_def=documents_partitions,
-    group_name=GROUP,
-    retry_policy=DOCUMENT_RETRY_POLICY,
-    kinds={"python"},
+@document_asset(
     deps=[renamed_key],
     pool=ENGINE_POOL,
     description="Structured fields for OCR-eligible types, validated against a versioned JSON schema.",
@@ -235,11 +228,7 @@ def ocr_extract(
     )
 
 
-@asset(
-    partitions_def=documents_partitions,
-    group_name=GROUP,
-    retry_policy=DOCUMENT_RETRY_POLICY,
-    kinds={"python"},
+@document_asset(
     deps=[ocr_extract],
     description="One transaction: digital doc upserted, checklist item counted once, raw image LINKED.",
     check_specs=[_spec("digital_doc", "agrees_with_raw_image", "digital doc, raw image and checklist item agree")],

@@ -40,7 +40,7 @@ from ella_dagster.domain.routing import (
 )
 from ella_dagster.engines.base import Classification, Engine
 from ella_dagster.pipeline.actions import action_metadata, ensure_action, resolve_actions
-from ella_dagster.store import DocumentStore
+from ella_dagster.store import DocumentStore, StoredObject
 
 OCR_REVIEW_TITLE = "Xác minh dữ liệu OCR"
 
@@ -61,23 +61,24 @@ def _raw(session: Session, doc_id: str) -> RawImage:
     return raw
 
 
+def fetch(store: DocumentStore, raw: RawImage) -> StoredObject:
+    try:
+        return store.get(raw.storage_key)
+    except FileNotFoundError as exc:
+        raise PermanentDocumentError(f"the uploaded file is missing from the store ({raw.storage_key})") from exc
+
+
 def load_document(db: Database, store: DocumentStore, doc_id: str) -> tuple[RawImage, bytes]:
     with db.transaction() as s:
         raw = _raw(s, doc_id)
-    try:
-        return raw, store.get(raw.storage_key).data
-    except FileNotFoundError as exc:
-        raise PermanentDocumentError(f"the uploaded file is missing from the store ({raw.storage_key})") from exc
+    return raw, fetch(store, raw).data
 
 
 # 1 --------------------------------------------------------------------------------------------
 def hash_document(db: Database, store: DocumentStore, doc_id: str) -> StepResult:
     with db.transaction() as s:
         raw = _raw(s, doc_id)
-    try:
-        stored = store.get(raw.storage_key)
-    except FileNotFoundError as exc:
-        raise PermanentDocumentError(f"the uploaded file is missing from the store ({raw.storage_key})") from exc
+    stored = fetch(store, raw)
     mime_type = stored.metadata.get("mime-type", raw.mime_type)
     hashes = compute_hashes(stored.data, mime_type)
     with db.transaction() as s:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from dagster import AssetCheckSeverity, DagsterInstance, instance_for_test, materialize
+from dagster import AssetCheckSeverity, DagsterInstance, materialize
 from dagster_aws.s3 import S3Resource
 from sqlalchemy import select
 
@@ -25,14 +25,6 @@ from ella_dagster.resources import (
 from tests.pipeline.test_steps import snapshot
 
 KINDS = ["w2", "1099int", "1099nec", "ssn_card", "driver_license", "unknown", "corrupt"]
-
-
-@pytest.fixture
-def instance(tmp_path: Path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with instance_for_test(temp_dir=str(home)) as inst:
-        yield inst
 
 
 @pytest.fixture(params=["sqlite+folder", "postgresql+s3"])

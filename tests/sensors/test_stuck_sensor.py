@@ -1,24 +1,14 @@
 """Documents left unfinished with no live run are re-driven; a document that keeps dying is failed."""
 
 import datetime as dt
-from pathlib import Path
 
-import pytest
-from dagster import DagsterRunStatus, SensorResult, SkipReason, build_sensor_context, instance_for_test
+from dagster import DagsterRunStatus, SensorResult, SkipReason, build_sensor_context
 from dagster._core.test_utils import create_run_for_test
 
 from ella_dagster.db.models import Action, RawImage, utcnow
 from ella_dagster.pipeline.intake import seed_demo
 from ella_dagster.resources import DatabaseResource
 from ella_dagster.sensors import stuck_documents_sensor
-
-
-@pytest.fixture
-def instance(tmp_path: Path):
-    home = tmp_path / "home"
-    home.mkdir()
-    with instance_for_test(temp_dir=str(home)) as inst:
-        yield inst
 
 
 def add_document(db, doc_id: str, *, minutes_ago: float, status: str = "PROCESSING") -> None:

@@ -1,23 +1,12 @@
 """The uploads sensor against a persistent Dagster instance."""
 
-from pathlib import Path
-
-import pytest
-from dagster import DagsterInstance, SensorResult, SkipReason, build_sensor_context, instance_for_test
+from dagster import DagsterInstance, SensorResult, SkipReason, build_sensor_context
 
 from ella_dagster.db.models import RawImage
 from ella_dagster.pipeline.intake import upload_files
 from ella_dagster.resources import DatabaseResource, LocalDocumentStoreResource
 from ella_dagster.sensors import new_uploads_sensor
 from ella_dagster.store import new_upload_id
-
-
-@pytest.fixture
-def instance(tmp_path: Path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with instance_for_test(temp_dir=str(home)) as inst:
-        yield inst
 
 
 def tick(instance: DagsterInstance, db, store, cursor: str | None = None):
