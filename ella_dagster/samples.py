@@ -309,3 +309,234 @@ def photo_like(sample: Sample, rng: random.Random) -> Sample:
     table.save(out, "JPEG", quality=rng.randint(40, 70))
     name = sample.filename.rsplit(".", 1)[0] + "_photo.jpg"
     return Sample(name, out.getvalue(), "image/jpeg", sample.doc_type, sample.fields)
+
+
+# -- every other type ---------------------------------------------------------------------------
+_COMPANY_FIELDS = ("payer_name", "lender_name", "school_name", "partnership_name", "bank_name")
+_FORM_TITLES = {
+    DocType.FORM_1099_DIV: ("Form 1099-DIV Dividends and Distributions", "Copy B For Recipient"),
+    DocType.FORM_1099_MISC: ("Form 1099-MISC Miscellaneous Information", "Copy B For Recipient"),
+    DocType.FORM_1099_K: ("Form 1099-K Payment Card and Third Party Network Transactions", "Copy B For Payee"),
+    DocType.FORM_1099_R: ("Form 1099-R Distributions From Pensions, Annuities, IRAs", "Copy B Report this income"),
+    DocType.FORM_1099_G: ("Form 1099-G Certain Government Payments", "Copy B For Recipient"),
+    DocType.FORM_1099_SSA: ("Form SSA-1099 Social Security Benefit Statement", "Description of Amount in Box 3"),
+    DocType.SCHEDULE_K1: ("Schedule K-1 (Form 1065) Partner's Share of Income, Deductions", "Final K-1"),
+    DocType.FORM_1098: ("Form 1098 Mortgage Interest Statement", "Copy B For Payer/Borrower"),
+    DocType.FORM_1098_T: ("Form 1098-T Tuition Statement", "Copy B For Student"),
+    DocType.FORM_1095_A: ("Form 1095-A Health Insurance Marketplace Statement", "Covered Individuals"),
+    DocType.BANK_STATEMENT: ("Checking Account Statement", "Deposits, withdrawals and daily balance summary"),
+}
+
+
+def _value(rng: random.Random, name: str, kind: str, year: int) -> str:
+    if kind == "money":
+        return _money(rng, 50, 90000)
+    if kind == "ssn":
+        return _ssn(rng)
+    if kind == "ein":
+        return _ein(rng)
+    if kind == "tin":
+        return _ein(rng) if any(k in name for k in ("payer", "lender", "school", "partnership")) else _ssn(rng)
+    if kind == "date":
+        month, day = rng.randint(1, 12), rng.randint(1, 28)
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    if kind == "year":
+        return str(year)
+    if kind == "state":
+        return rng.choice(STATES)[1]
+    if name in _COMPANY_FIELDS:
+        return rng.choice(COMPANIES)
+    if name in ("policy_number", "marketplace_id", "account_number"):
+        return f"{rng.randint(10000000, 99999999)}"
+    if name == "box_7":
+        return rng.choice(["1", "7", "G"])
+    return _person(rng)
+
+
+def _shown(kind: str, value: str) -> str:
+    if kind == "money":
+        return _fmt_money(value)
+    if kind == "date":
+        y, m, d = value.split("-")
+        return f"{m}/{d}/{y}"
+    return value
+
+
+def box_form(doc_type: DocType, rng: random.Random, year: int) -> Sample:
+    """A form drawn from its own extraction schema: each field in a box under its printed label."""
+    from ella_dagster.domain.extraction import schema_for
+
+    schema = schema_for(doc_type)
+    assert schema is not None
+    title, subtitle = _FORM_TITLES[doc_type]
+    values = {f.name: _value(rng, f.name, f.kind, year) for f in schema.fields}
+    c = _Canvas((PAGE[0], PAGE[1] + 200))
+    c.text(60, 30, title, 36 if len(title) < 50 else 30)
+    c.text(60, 85, f"{subtitle}     Tax year {year}", 22)
+    boxes = [f for f in schema.fields if f.kind != "year"]
+    left = [f for f in boxes if f.kind != "money"]
+    right = [f for f in boxes if f.kind == "money"]
+    for column, x in ((left, 60), (right, 860)):
+        for i, f in enumerate(column):
+            c.box(x, 130 + i * 110, 760, 110, f.label, _shown(f.kind, values[f.name]))
+    return Sample(f"{doc_type.value.lower()}_{year}.png", c.png(), "image/png", doc_type, values)
+
+
+_TEXT_DOCUMENTS: dict[DocType, tuple[str, list[str]]] = {
+    DocType.PROFIT_LOSS_STATEMENT: (
+        "{company} Profit and Loss Statement {year}",
+        [
+            "Revenue  Sales  {m1}",
+            "Cost of goods sold  {m2}",
+            "Gross profit  {m3}",
+            "Operating expenses  {m2}",
+            "Total expenses  {m3}",
+            "Net income  {m1}",
+        ],
+    ),
+    DocType.BUSINESS_LICENSE: (
+        "City of San Jose Business License",
+        [
+            "License number BL-{n}",
+            "Business name: {company}",
+            "Owner: {person}",
+            "Business location: 12 Main St",
+            "Issue date 01/15/{year}   Expires 12/31/{year}",
+        ],
+    ),
+    DocType.EIN_LETTER: (
+        "Department of the Treasury  Internal Revenue Service",
+        [
+            "CP 575 Notice",
+            "We assigned you an employer identification number",
+            "Thank you for applying for an Employer Identification Number (EIN).",
+            "Your EIN is {ein}.",
+            "Keep this notice in your permanent records.",
+        ],
+    ),
+    DocType.RECEIPT: (
+        "{company} RECEIPT",
+        [
+            "Item  Qty  Price",
+            "Office paper  2  {m1}",
+            "Printer ink  1  {m2}",
+            "Subtotal  {m3}",
+            "Tax  {m2}",
+            "TOTAL  {m1}",
+            "VISA ****1234",
+            "Thank you for shopping with us",
+        ],
+    ),
+    DocType.BIRTH_CERTIFICATE: (
+        "CERTIFICATE OF LIVE BIRTH",
+        [
+            "State Department of Health - Vital Records",
+            "Name of child: {person}",
+            "Sex: F",
+            "Date of birth: 03/14/2015",
+            "Place of birth: Orange County",
+            "Mother: Thao Nguyen",
+            "Father: Minh Tran",
+            "Registrar signature",
+        ],
+    ),
+    DocType.DAYCARE_RECEIPT: (
+        "Little Lotus Child Care - Payment Receipt",
+        [
+            "Provider: Little Lotus Child Care LLC   Tax ID {ein}",
+            "Child's name: {person}",
+            "Dates of care: 01/01/{year} - 12/31/{year}",
+            "Tuition  {m1}",
+            "Amount paid  {m1}",
+        ],
+    ),
+    DocType.PASSPORT: (
+        "PASSPORT  UNITED STATES OF AMERICA",
+        [
+            "Surname: NGUYEN",
+            "Given names: LINH",
+            "Nationality: UNITED STATES OF AMERICA",
+            "Date of birth: 02 JAN 1990",
+            "Place of birth: CALIFORNIA, U.S.A.",
+            "Date of issue: 05 MAR 2020",
+            "Date of expiration: 04 MAR 2030",
+            "P<USANGUYEN<<LINH<<<<<<<<<<<<<<<<<<<<<<<<<<",
+        ],
+    ),
+}
+
+# Hard negatives: tax-looking paper that is none of the client document types.
+_HARD_NEGATIVES = {
+    "paystub": (
+        "{company} Earnings Statement (Pay Stub)",
+        [
+            "Pay period 03/01/{year} - 03/15/{year}",
+            "Gross pay  {m1}",
+            "Federal income tax  {m2}",
+            "Social security  {m2}",
+            "Net pay  {m3}",
+            "Year to date  {m1}",
+        ],
+    ),
+    "w9": (
+        "Form W-9 Request for Taxpayer Identification Number and Certification",
+        [
+            "Name (as shown on your income tax return): {person}",
+            "Business name: {company}",
+            "Part I Taxpayer Identification Number (TIN)",
+            "Part II Certification",
+            "Signature of U.S. person",
+        ],
+    ),
+    "credit_card": (
+        "{company} Credit Card Statement",
+        [
+            "Statement closing date 03/28/{year}",
+            "Previous balance  {m1}",
+            "Minimum payment due  {m2}",
+            "Payment due date 04/25/{year}",
+            "Credit limit  {m3}",
+        ],
+    ),
+    "mortgage_statement": (
+        "{company} Mortgage Statement",
+        ["Payment due date 05/01/{year}", "Amount due  {m1}", "Principal balance  {m3}", "Escrow balance  {m2}"],
+    ),
+}
+
+
+def text_document(title: str, lines: list[str], rng: random.Random, year: int) -> bytes:
+    values = {
+        "company": rng.choice(COMPANIES),
+        "person": _person(rng),
+        "year": year,
+        "ein": _ein(rng),
+        "n": rng.randint(10000, 99999),
+        "m1": _fmt_money(_money(rng, 100, 9000)),
+        "m2": _fmt_money(_money(rng, 10, 900)),
+        "m3": _fmt_money(_money(rng, 1000, 90000)),
+    }
+    c = _Canvas()
+    c.text(60, 40, title.format(**values), 36)
+    for i, line in enumerate(lines):
+        c.text(80, 130 + i * 62, line.format(**values), 28)
+    return c.png()
+
+
+def text_sample(doc_type: DocType, rng: random.Random, year: int) -> Sample:
+    title, lines = _TEXT_DOCUMENTS[doc_type]
+    return Sample(f"{doc_type.value.lower()}.png", text_document(title, lines, rng, year), "image/png", doc_type, {})
+
+
+def hard_negative(kind: str, rng: random.Random, year: int) -> Sample:
+    title, lines = _HARD_NEGATIVES[kind]
+    return Sample(f"{kind}.png", text_document(title, lines, rng, year), "image/png", DocType.OTHER, {})
+
+
+def every_type(rng: random.Random, year: int) -> list[Sample]:
+    """One generated document of every type, plus the hard negatives (labelled OTHER)."""
+    batch = [make(rng, year) for make in GENERATORS]
+    batch += [box_form(t, rng, year) for t in _FORM_TITLES]
+    batch += [text_sample(t, rng, year) for t in _TEXT_DOCUMENTS]
+    batch += [hard_negative(k, rng, year) for k in _HARD_NEGATIVES]
+    return batch

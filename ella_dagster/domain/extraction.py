@@ -22,6 +22,7 @@ KIND_PATTERNS = {
     "date": r"^\d{4}-\d{2}-\d{2}$",
     "year": r"^(19|20)\d{2}$",
     "state": r"^[A-Z]{2}$",
+    "code": r"^[A-Za-z0-9][A-Za-z0-9*-]*$",  # identifiers: license, policy and account numbers
     "text": r"\S",
 }
 
@@ -126,13 +127,151 @@ SCHEMAS: dict[DocType, DocumentSchema] = {
         DocumentSchema(
             DocType.DRIVER_LICENSE,
             (
-                _f("license_number", "text", "DL number", key=True),
+                _f("license_number", "code", "DL number", key=True),
                 _f("name", "text", "Name", key=True),
                 _f("date_of_birth", "date", "DOB", key=True),
                 _f("expiration_date", "date", "EXP"),
                 _f("state", "state", "Issuing state"),
             ),
             identity=("license_number", "date_of_birth"),
+        ),
+        DocumentSchema(
+            DocType.FORM_1099_DIV,
+            (
+                *_1099_PARTIES,
+                _f("box_1a", "money", "1a Total ordinary dividends", key=True),
+                _f("box_1b", "money", "1b Qualified dividends"),
+                _f("box_2a", "money", "2a Total capital gain distr"),
+                _f("box_4", "money", "4 Federal income tax withheld"),
+            ),
+            identity=("payer_tin", "recipient_tin", "box_1a"),
+            aliases={"ordinary_dividends": "box_1a", "qualified_dividends": "box_1b"},
+        ),
+        DocumentSchema(
+            DocType.FORM_1099_MISC,
+            (
+                *_1099_PARTIES,
+                _f("box_1", "money", "1 Rents"),
+                _f("box_2", "money", "2 Royalties"),
+                _f("box_3", "money", "3 Other income"),
+                _f("box_4", "money", "4 Federal income tax withheld"),
+            ),
+            identity=("payer_tin", "recipient_tin", "box_1", "box_3"),
+            aliases={"rents": "box_1", "royalties": "box_2", "other_income": "box_3"},
+        ),
+        DocumentSchema(
+            DocType.FORM_1099_K,
+            (
+                *_1099_PARTIES,
+                _f("box_1a", "money", "1a Gross amount of payment card/third party network transactions", key=True),
+                _f("box_1b", "money", "1b Card Not Present transactions"),
+                _f("box_4", "money", "4 Federal income tax withheld"),
+            ),
+            identity=("payer_tin", "recipient_tin", "box_1a"),
+            aliases={"gross_amount": "box_1a"},
+        ),
+        DocumentSchema(
+            DocType.FORM_1099_R,
+            (
+                *_1099_PARTIES,
+                _f("box_1", "money", "1 Gross distribution", key=True),
+                _f("box_2a", "money", "2a Taxable amount"),
+                _f("box_4", "money", "4 Federal income tax withheld"),
+                _f("box_7", "code", "7 Distribution code(s)"),
+            ),
+            identity=("payer_tin", "recipient_tin", "box_1"),
+            aliases={"gross_distribution": "box_1", "taxable_amount": "box_2a"},
+        ),
+        DocumentSchema(
+            DocType.FORM_1099_G,
+            (
+                *_1099_PARTIES,
+                _f("box_1", "money", "1 Unemployment compensation"),
+                _f("box_2", "money", "2 State or local income tax refunds, credits, or offsets"),
+                _f("box_4", "money", "4 Federal income tax withheld"),
+            ),
+            identity=("payer_tin", "recipient_tin", "box_1", "box_2"),
+            aliases={"unemployment_compensation": "box_1", "state_refund": "box_2"},
+        ),
+        DocumentSchema(
+            DocType.FORM_1099_SSA,
+            (
+                _f("beneficiary_name", "text", "1 Name of beneficiary", key=True),
+                _f("beneficiary_ssn", "ssn", "2 Beneficiary's social security number", key=True),
+                _f("box_3", "money", "3 Benefits paid in"),
+                _f("box_4", "money", "4 Benefits repaid to SSA in"),
+                _f("box_5", "money", "5 Net benefits for", key=True),
+                _f("tax_year", "year", "Tax year"),
+            ),
+            identity=("beneficiary_ssn", "box_5"),
+            aliases={"net_benefits": "box_5"},
+        ),
+        DocumentSchema(
+            DocType.SCHEDULE_K1,
+            (
+                _f("partnership_ein", "ein", "A Partnership's employer identification number", key=True),
+                _f("partnership_name", "text", "B Partnership's name"),
+                _f("partner_tin", "tin", "E Partner's SSN or TIN", key=True),
+                _f("partner_name", "text", "F Name, address, city, state, and ZIP code for partner"),
+                _f("box_1", "money", "1 Ordinary business income (loss)", key=True),
+                _f("box_2", "money", "2 Net rental real estate income (loss)"),
+                _f("box_5", "money", "5 Interest income"),
+                _f("tax_year", "year", "Tax year"),
+            ),
+            identity=("partnership_ein", "partner_tin", "box_1"),
+        ),
+        DocumentSchema(
+            DocType.FORM_1098,
+            (
+                _f("lender_name", "text", "RECIPIENT'S/LENDER'S name"),
+                _f("lender_tin", "tin", "RECIPIENT'S/LENDER'S TIN", key=True),
+                _f("borrower_name", "text", "PAYER'S/BORROWER'S name"),
+                _f("borrower_tin", "tin", "PAYER'S/BORROWER'S TIN", key=True),
+                _f("box_1", "money", "1 Mortgage interest received from payer(s)/borrower(s)", key=True),
+                _f("box_2", "money", "2 Outstanding mortgage principal"),
+                _f("box_10", "money", "10 Other"),
+                _f("tax_year", "year", "Tax year"),
+            ),
+            identity=("lender_tin", "borrower_tin", "box_1"),
+            aliases={"mortgage_interest": "box_1"},
+        ),
+        DocumentSchema(
+            DocType.FORM_1098_T,
+            (
+                _f("school_name", "text", "FILER'S name"),
+                _f("school_tin", "tin", "FILER'S employer identification no.", key=True),
+                _f("student_name", "text", "STUDENT'S name"),
+                _f("student_tin", "tin", "STUDENT'S TIN", key=True),
+                _f("box_1", "money", "1 Payments received for qualified tuition and related expenses", key=True),
+                _f("box_5", "money", "5 Scholarships or grants"),
+                _f("tax_year", "year", "Tax year"),
+            ),
+            identity=("school_tin", "student_tin", "box_1"),
+        ),
+        DocumentSchema(
+            DocType.FORM_1095_A,
+            (
+                _f("marketplace_id", "code", "1 Marketplace identifier"),
+                _f("policy_number", "code", "2 Marketplace-assigned policy number", key=True),
+                _f("recipient_name", "text", "4 Recipient's name", key=True),
+                _f("recipient_ssn", "ssn", "5 Recipient's SSN", key=True),
+                _f("annual_premium", "money", "33 Annual Totals"),
+                _f("tax_year", "year", "Tax year"),
+            ),
+            identity=("policy_number", "recipient_ssn"),
+        ),
+        DocumentSchema(
+            DocType.BANK_STATEMENT,
+            (
+                _f("bank_name", "text", "Bank"),
+                _f("account_holder", "text", "Account holder", key=True),
+                _f("account_number", "code", "Account number", key=True),
+                _f("period_start", "date", "Statement period from"),
+                _f("period_end", "date", "Statement period to", key=True),
+                _f("beginning_balance", "money", "Beginning balance"),
+                _f("ending_balance", "money", "Ending balance", key=True),
+            ),
+            identity=("account_number", "period_end", "ending_balance"),
         ),
     )
 }
@@ -165,10 +304,30 @@ def merge_pages(pages: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dic
     return merged, origin
 
 
+# Amounts that must agree on a valid form: (field, base field, rate). A 1 % tolerance absorbs rounding.
+CONSISTENCY: dict[DocType, tuple[tuple[str, str, float], ...]] = {
+    DocType.W2: (("social_security_tax", "social_security_wages", 0.062), ("medicare_tax", "medicare_wages", 0.0145)),
+}
+INCONSISTENCY_PENALTY = 0.1
+
+
+def inconsistencies(doc_type: DocType | str, fields: Mapping[str, Any]) -> list[str]:
+    """Checksum-like rules that fail (e.g. W-2 box 4 is 6.2 % of box 3); a misread digit shows here."""
+    failed = []
+    for name, base, rate in CONSISTENCY.get(DocType(doc_type), ()):
+        if fields.get(name) and fields.get(base):
+            expected = float(fields[base]) * rate
+            if abs(float(fields[name]) - expected) > max(1.0, expected * 0.01):
+                failed.append(f"{name} is not {rate:.2%} of {base}")
+    return failed
+
+
 def confidence_for(doc_type: DocType | str, fields: Mapping[str, Any]) -> float:
+    """The completeness formula, lowered for every consistency rule the values break."""
     schema = schema_for(doc_type)
     assert schema is not None
-    return extraction_confidence(fields, schema.key_fields, schema.field_names)
+    score = extraction_confidence(fields, schema.key_fields, schema.field_names)
+    return round(max(0.0, score - INCONSISTENCY_PENALTY * len(inconsistencies(doc_type, fields))), 4)
 
 
 def same_paper(doc_type: DocType | str, a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.extraction import schema_for
 from ella_dagster.engines import rules
 from ella_dagster.engines.rules import after_label, lines_of
 
@@ -109,11 +110,49 @@ FINDERS: dict[DocType, Finder] = {
 
 SOURCE_FIELD = {
     DocType.W2: "employer_name",
-    DocType.FORM_1099_INT: "payer_name",
-    DocType.FORM_1099_NEC: "payer_name",
+    **{
+        t: "payer_name"
+        for t in (
+            DocType.FORM_1099_INT,
+            DocType.FORM_1099_NEC,
+            DocType.FORM_1099_DIV,
+            DocType.FORM_1099_MISC,
+            DocType.FORM_1099_K,
+            DocType.FORM_1099_R,
+            DocType.FORM_1099_G,
+        )
+    },
+    DocType.SCHEDULE_K1: "partnership_name",
+    DocType.FORM_1098: "lender_name",
+    DocType.FORM_1098_T: "school_name",
+    DocType.BANK_STATEMENT: "bank_name",
 }
 
 
+def label_pattern(label: str) -> str:
+    """A box label as printed ("1a Total ordinary dividends") as a tolerant pattern: its first words,
+    any spacing, the box number optional (OCR often loses it)."""
+    words = re.findall(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?", label)
+    if words and re.fullmatch(r"\d+[a-z]?|[A-Z]", words[0]) and len(words) > 1:
+        words = words[1:]
+    return r"\b" + r"[\s\W]+".join(re.escape(w).replace("'", "['’]?") for w in words[:4])
+
+
+def _from_labels(doc_type: DocType, text: str) -> dict[str, Any]:
+    """Every schema field found after its own label: how the forms without a finder of their own are read."""
+    schema = schema_for(doc_type)
+    assert schema is not None
+    lines = lines_of(text)
+    found = {f.name: after_label(lines, label_pattern(f.label), f.kind) for f in schema.fields if f.kind != "year"}
+    found["tax_year"] = _year(text) if "tax_year" in schema.field_names else None
+    return found
+
+
 def find_fields(doc_type: DocType, text: str) -> dict[str, Any]:
-    found = FINDERS[doc_type](text)
+    finder = FINDERS.get(doc_type)
+    found = finder(text) if finder else _from_labels(doc_type, text)
     return {k: v for k, v in found.items() if v not in (None, "")}
+
+
+def can_find(doc_type: DocType) -> bool:
+    return doc_type in FINDERS or schema_for(doc_type) is not None

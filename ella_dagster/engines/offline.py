@@ -51,6 +51,16 @@ def tesseract_version() -> str:
         return "missing"
 
 
+NO_TAX_YEAR = {
+    DocType.SSN_CARD,
+    DocType.DRIVER_LICENSE,
+    DocType.PASSPORT,
+    DocType.BIRTH_CERTIFICATE,
+    DocType.UNKNOWN,
+    DocType.OTHER,
+}
+
+
 class OfflineEngine:
     name = "offline-tesseract"
 
@@ -58,7 +68,7 @@ class OfflineEngine:
         self.version = f"tesseract-{tesseract_version()}+{rules.RULES_VERSION}" + (f"+{revision}" if revision else "")
 
     def can_extract(self, doc_type: DocType) -> bool:
-        return doc_type in fields.FINDERS
+        return fields.can_find(doc_type)
 
     def classify(self, data: bytes, mime_type: str) -> Classification:
         started = time.perf_counter()
@@ -68,11 +78,7 @@ class OfflineEngine:
         source = None
         if doc_type in fields.SOURCE_FIELD:
             source = fields.find_fields(doc_type, first).get(fields.SOURCE_FIELD[doc_type])
-        year = (
-            rules.tax_year(first)
-            if doc_type not in (DocType.SSN_CARD, DocType.DRIVER_LICENSE, DocType.UNKNOWN)
-            else None
-        )
+        year = rules.tax_year(first) if doc_type not in NO_TAX_YEAR else None
         return Classification(
             doc_type=doc_type,
             confidence=confidence,

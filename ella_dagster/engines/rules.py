@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ella_dagster.domain.doc_types import DocType
 
-RULES_VERSION = "rules-2"  # rules-2: illumination flattening and deskew before OCR
+RULES_VERSION = "rules-3"  # rules-2: page preparation; rules-3: every document type
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,39 @@ _NOT_INCOME_FORMS = (
     r"net\s+pay",
     r"pay\s*stub|earnings\s+statement|pay\s+period",
 )
+
+_1099_PARTY_LABELS = (
+    r"payer'?s?\s+(name|tin|federal)",
+    r"recipient'?s?\s+(name|tin)",
+    r"federal\s+income\s+tax\s+withheld",
+)
+_NOT_A_1099 = _NOT_INCOME_FORMS + (r"wage\s+and\s+tax\s+statement",)
+
+
+def _1099(doc_type: DocType, code: str, title: str, labels: tuple[str, ...], others: tuple[str, ...]) -> Signature:
+    """A 1099 variant: its own code and title; another variant's title is a counter-indication."""
+    return Signature(
+        doc_type,
+        titles=(rf"1099-?\s?{code}\b", title),
+        labels=_1099_PARTY_LABELS + labels,
+        negatives=_NOT_A_1099 + others,
+    )
+
+
+_TITLES_1099 = {
+    "INT": r"interest\s+income",
+    "DIV": r"dividends\s+and\s+distributions",
+    "NEC": r"nonemployee\s+compensation",
+    "MISC": r"miscellaneous\s+(information|income)",
+    "K": r"payment\s+card\s+and\s+third\s+party",
+    "R": r"distributions\s+from\s+pensions",
+    "G": r"certain\s+government\s+payments",
+}
+
+
+def _others(code: str) -> tuple[str, ...]:
+    return tuple(title for other, title in _TITLES_1099.items() if other != code)
+
 
 SIGNATURES: tuple[Signature, ...] = (
     Signature(
@@ -49,33 +82,261 @@ SIGNATURES: tuple[Signature, ...] = (
         ),
         negatives=_NOT_INCOME_FORMS + (r"1099",),
     ),
-    Signature(
+    _1099(
         DocType.FORM_1099_INT,
-        titles=(r"1099-?\s?int\b", r"interest\s+income"),
-        labels=(
-            r"payer'?s?\s+(name|tin|federal)",
-            r"recipient'?s?\s+(name|tin)",
+        "INT",
+        _TITLES_1099["INT"],
+        (
             r"early\s+withdrawal\s+penalty",
             r"savings\s+bonds",
-            r"federal\s+income\s+tax\s+withheld",
             r"investment\s+expenses",
             r"foreign\s+tax\s+paid",
             r"tax-exempt\s+interest",
         ),
-        negatives=_NOT_INCOME_FORMS + (r"nonemployee\s+compensation", r"wage\s+and\s+tax\s+statement"),
+        _others("INT"),
+    ),
+    _1099(
+        DocType.FORM_1099_DIV,
+        "DIV",
+        _TITLES_1099["DIV"],
+        (
+            r"ordinary\s+dividends",
+            r"qualified\s+dividends",
+            r"capital\s+gain\s+distr",
+            r"section\s+199a",
+            r"nondividend\s+distributions",
+        ),
+        _others("DIV"),
+    ),
+    _1099(
+        DocType.FORM_1099_NEC,
+        "NEC",
+        _TITLES_1099["NEC"],
+        (r"state\s+tax\s+withheld", r"direct\s+sales", r"state\s+income"),
+        _others("NEC"),
+    ),
+    _1099(
+        DocType.FORM_1099_MISC,
+        "MISC",
+        _TITLES_1099["MISC"],
+        (r"\brents\b", r"royalties", r"other\s+income", r"fishing\s+boat", r"medical\s+and\s+health\s+care"),
+        _others("MISC"),
+    ),
+    _1099(
+        DocType.FORM_1099_K,
+        "K",
+        _TITLES_1099["K"],
+        (
+            r"gross\s+amount",
+            r"card\s+not\s+present",
+            r"merchant\s+category",
+            r"payment\s+transactions",
+            r"settlement\s+entity|filer'?s?\s+name",
+        ),
+        _others("K"),
+    ),
+    _1099(
+        DocType.FORM_1099_R,
+        "R",
+        _TITLES_1099["R"],
+        (
+            r"gross\s+distribution",
+            r"taxable\s+amount",
+            r"distribution\s+code",
+            r"ira/sep/simple",
+            r"employee\s+contributions",
+        ),
+        _others("R"),
+    ),
+    _1099(
+        DocType.FORM_1099_G,
+        "G",
+        _TITLES_1099["G"],
+        (
+            r"unemployment\s+compensation",
+            r"state\s+or\s+local\s+income\s+tax\s+refunds",
+            r"taxable\s+grants",
+            r"agriculture\s+payments",
+        ),
+        _others("G"),
     ),
     Signature(
-        DocType.FORM_1099_NEC,
-        titles=(r"1099-?\s?nec\b", r"nonemployee\s+compensation"),
+        DocType.FORM_1099_SSA,
+        titles=(r"ssa-?\s?1099", r"social\s+security\s+benefit\s+statement"),
         labels=(
-            r"payer'?s?\s+(name|tin)",
-            r"recipient'?s?\s+(name|tin)",
-            r"federal\s+income\s+tax\s+withheld",
-            r"state\s+tax\s+withheld",
-            r"direct\s+sales",
-            r"state\s+income",
+            r"benefits\s+paid",
+            r"benefits\s+repaid",
+            r"net\s+benefits",
+            r"beneficiary",
+            r"description\s+of\s+amount",
+            r"voluntary\s+federal\s+income\s+tax",
         ),
-        negatives=_NOT_INCOME_FORMS + (r"interest\s+income", r"wage\s+and\s+tax\s+statement"),
+        negatives=_NOT_INCOME_FORMS,
+    ),
+    Signature(
+        DocType.SCHEDULE_K1,
+        titles=(r"schedule\s+k-?1", r"partner'?s?\s+share\s+of\s+(current\s+year\s+)?income|shareholder'?s?\s+share"),
+        labels=(
+            r"ordinary\s+business\s+income",
+            r"net\s+rental\s+real\s+estate",
+            r"guaranteed\s+payments",
+            r"partnership'?s?\s+(employer|name)",
+            r"partner'?s?\s+(ssn|name|share)",
+            r"capital\s+account",
+        ),
+        negatives=_NOT_INCOME_FORMS,
+    ),
+    Signature(
+        DocType.FORM_1098,
+        titles=(r"1098(?!-?\s?[te]\b)(?!\d)", r"mortgage\s+interest\s+statement"),
+        labels=(
+            r"mortgage\s+interest\s+received",
+            r"outstanding\s+mortgage\s+principal",
+            r"mortgage\s+origination\s+date",
+            r"refund\s+of\s+overpaid\s+interest",
+            r"mortgage\s+insurance\s+premiums",
+            r"points\s+paid",
+            r"lender'?s?",
+        ),
+        negatives=_NOT_INCOME_FORMS + (r"escrow\s+balance|amount\s+due|payment\s+due", r"tuition"),
+    ),
+    Signature(
+        DocType.FORM_1098_T,
+        titles=(r"1098-?\s?t\b", r"tuition\s+statement"),
+        labels=(
+            r"payments\s+received\s+for\s+qualified\s+tuition",
+            r"scholarships\s+or\s+grants",
+            r"student'?s?\s+(name|tin)",
+            r"filer'?s?\s+(name|employer)",
+            r"half-time\s+student",
+            r"graduate\s+student",
+        ),
+        negatives=_NOT_INCOME_FORMS,
+    ),
+    Signature(
+        DocType.FORM_1095_A,
+        titles=(r"1095-?\s?a\b", r"health\s+insurance\s+marketplace\s+statement"),
+        labels=(
+            r"marketplace\s+identifier",
+            r"policy\s+number",
+            r"monthly\s+enrollment\s+premiums",
+            r"second\s+lowest\s+cost\s+silver",
+            r"advance\s+payment\s+of\s+premium\s+tax\s+credit",
+            r"covered\s+individuals",
+        ),
+        negatives=_NOT_INCOME_FORMS,
+    ),
+    Signature(
+        DocType.BANK_STATEMENT,
+        titles=(r"(account|bank|checking|savings)\s+statement|statement\s+period", r"\bbank\b|credit\s+union"),
+        labels=(
+            r"beginning\s+balance|opening\s+balance|previous\s+balance",
+            r"ending\s+balance|closing\s+balance",
+            r"deposits",
+            r"withdrawals|debits",
+            r"account\s+(number|no)",
+            r"checking|savings",
+            r"daily\s+balance|balance\s+summary",
+        ),
+        negatives=(
+            r"credit\s+card|minimum\s+payment|credit\s+limit",
+            r"mortgage|escrow",
+            r"pay\s*stub|earnings\s+statement|net\s+pay",
+            r"\b1099|\bw-?2\b",
+        ),
+    ),
+    Signature(
+        DocType.PROFIT_LOSS_STATEMENT,
+        titles=(r"profit\s+(and|&)\s+loss", r"income\s+statement|statement\s+of\s+operations"),
+        labels=(
+            r"revenue|\bsales\b",
+            r"cost\s+of\s+goods\s+sold",
+            r"gross\s+profit",
+            r"total\s+expenses",
+            r"net\s+(income|profit)",
+            r"operating\s+expenses",
+        ),
+        negatives=(r"\b1099", r"wage\s+and\s+tax"),
+    ),
+    Signature(
+        DocType.BUSINESS_LICENSE,
+        titles=(r"business\s+licen[cs]e|business\s+tax\s+(certificate|receipt)", r"(city|county|state)\s+of\s+\w+"),
+        labels=(
+            r"licen[cs]e\s+(no|number|#)",
+            r"business\s+name",
+            r"expir",
+            r"issued|issue\s+date",
+            r"owner|proprietor",
+            r"business\s+(location|address)",
+        ),
+        negatives=(r"driver", r"\b1099", r"wage\s+and\s+tax"),
+    ),
+    Signature(
+        DocType.EIN_LETTER,
+        titles=(
+            r"we\s+assigned\s+you\s+an?\s+employer\s+identification\s+number|cp\s*575|147c",
+            r"employer\s+identification\s+number",
+        ),
+        labels=(
+            r"department\s+of\s+the\s+treasury",
+            r"internal\s+revenue\s+service",
+            r"(?<![\d-])\d{2}-\d{7}(?![\d-])",
+            r"keep\s+this\s+notice",
+            r"thank\s+you\s+for\s+applying",
+        ),
+        negatives=(r"wages,?\s+tips", r"\b1099", r"medicare"),
+    ),
+    Signature(
+        DocType.RECEIPT,
+        titles=(r"\breceipt\b|\binvoice\b", r"\btotal\b"),
+        labels=(
+            r"sub\s*total",
+            r"\btax\b",
+            r"\bcash\b|\bchange\b|\bvisa\b|mastercard|\bdebit\b",
+            r"\bqty\b|\bitem",
+            r"thank\s+you",
+        ),
+        negatives=(r"child\s*care|day\s*care|preschool", r"\b1099|wage\s+and\s+tax", r"statement\s+period"),
+    ),
+    Signature(
+        DocType.BIRTH_CERTIFICATE,
+        titles=(r"certificate\s+of\s+(live\s+)?birth|birth\s+certificate", r"vital\s+(records|statistics)"),
+        labels=(
+            r"date\s+of\s+birth",
+            r"place\s+of\s+birth|county\s+of\s+birth",
+            r"mother",
+            r"father",
+            r"registrar",
+            r"\bsex\b",
+        ),
+        negatives=(r"driver", r"passport"),
+    ),
+    Signature(
+        DocType.DAYCARE_RECEIPT,
+        titles=(r"child\s*care|day\s*care|preschool", r"\breceipt\b|statement\s+of\s+payments"),
+        labels=(
+            r"provider",
+            r"tax\s+id|\bein\b",
+            r"child(ren)?'?s?\s+name|\bchild\b",
+            r"amount\s+paid",
+            r"dates?\s+of\s+(care|service)",
+            r"tuition",
+        ),
+        negatives=(r"\b1099|wage\s+and\s+tax",),
+    ),
+    Signature(
+        DocType.PASSPORT,
+        titles=(r"\bpassport\b", r"united\s+states\s+of\s+america|nationality"),
+        labels=(
+            r"surname",
+            r"given\s+names?",
+            r"date\s+of\s+birth",
+            r"place\s+of\s+birth",
+            r"date\s+of\s+issue",
+            r"date\s+of\s+expir",
+            r"p<[a-z]{3}",
+        ),
+        negatives=(r"driver", r"social\s+security\s+number"),
     ),
     Signature(
         DocType.SSN_CARD,
@@ -86,7 +347,7 @@ SIGNATURES: tuple[Signature, ...] = (
             r"this\s+number\s+has\s+been",
             r"administration|united\s+states\s+of\s+america",
         ),
-        negatives=(r"wages", r"1099", r"medicare", r"withheld", r"statement", r"employer"),
+        negatives=(r"wages", r"1099", r"medicare", r"withheld", r"statement", r"employer", r"benefit"),
     ),
     Signature(
         DocType.DRIVER_LICENSE,
@@ -101,9 +362,27 @@ SIGNATURES: tuple[Signature, ...] = (
             r"\beyes\b",
             r"\bdd\b|restr|endorse",
         ),
-        negatives=(r"wages", r"1099", r"withheld"),
+        negatives=(r"wages", r"1099", r"withheld", r"passport", r"business\s+licen"),
     ),
 )
+
+# Documents that look like tax paperwork but are none of the types: recognised, answered as OTHER
+# with a confidence that never auto-links.
+OTHER_SIGNATURE = Signature(
+    DocType.OTHER,
+    titles=(
+        r"request\s+for\s+taxpayer|individual\s+income\s+tax\s+return|pay\s*stub|earnings\s+statement|"
+        r"credit\s+card|mortgage\s+statement|utility|invoice",
+    ),
+    labels=(
+        r"net\s+pay|year\s+to\s+date|\bytd\b",
+        r"minimum\s+payment|payment\s+due|credit\s+limit",
+        r"escrow|principal\s+balance",
+        r"amount\s+due|due\s+date",
+        r"filing\s+status|adjusted\s+gross",
+    ),
+)
+OTHER_MAX_CONFIDENCE = 0.55
 
 
 @dataclass(frozen=True)
@@ -135,7 +414,11 @@ def classify_text(text: str) -> tuple[DocType, float, str, list[dict[str, object
     """Returns (doc type, confidence, reasoning, alternatives)."""
     ranked = sorted((evidence_for(sig, text) for sig in SIGNATURES), key=lambda e: e.score, reverse=True)
     best, runner_up = ranked[0], ranked[1]
-    if best.score < UNKNOWN_BELOW:
+    other = evidence_for(OTHER_SIGNATURE, text)
+    if best.score < UNKNOWN_BELOW or other.score > best.score:
+        if other.score >= UNKNOWN_BELOW:
+            confidence = round(min(OTHER_MAX_CONFIDENCE, 0.3 + 0.4 * other.score), 2)
+            return DocType.OTHER, confidence, f"looks like {len(other.found)} markers of a non-client document", []
         confidence = round(0.1 + 0.4 * best.score, 2)
         return (
             DocType.UNKNOWN,
@@ -174,8 +457,9 @@ def tax_year(text: str) -> int | None:
 # ---- field finding -------------------------------------------------------------------------
 
 MONEY = re.compile(r"\$?\s*(\d{1,3}(?:[,\s]\d{3})+|\d+)[.,](\d{2})(?!\d)")
-SSN = re.compile(r"(?<![\d-])(\d{3})[- ](\d{2})[- ](\d{4})(?![\d-])")
-EIN = re.compile(r"(?<![\d-])(\d{2})-\s?(\d{7})(?![\d-])")
+_DASH = "[-\u2010-\u2015~ ]"  # OCR reads a printed dash as any of these
+SSN = re.compile(rf"(?<![\d-])(\d{{3}}){_DASH}(\d{{2}}){_DASH}(\d{{4}})(?![\d-])")
+EIN = re.compile(rf"(?<![\d-])(\d{{2}}){_DASH}\s?(\d{{7}})(?![\d-])")
 TIN = re.compile(rf"{SSN.pattern}|{EIN.pattern}")
 DATE = re.compile(r"(?<!\d)(\d{1,2})[/-](\d{1,2})[/-](\d{4})(?!\d)")
 NAME_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9&.,'\- ]{1,60}$")
@@ -267,13 +551,32 @@ def iso_date(raw: str) -> str | None:
 
 
 def name(raw: str) -> str | None:
-    candidate = raw.strip(" :|")
+    # A neighbouring box's amount often shares the line: drop it.
+    candidate = re.sub(r"\s+\$?\d[\d,]*\.\d{2}\b.*$", "", raw).strip(" :|")
     if NAME_LINE.match(candidate) and sum(c.isalpha() for c in candidate) >= 2:
         return re.sub(r"\s+", " ", candidate)
     return None
 
 
+def year(raw: str) -> str | None:
+    m = _YEAR.search(raw)
+    return m.group(1) if m else None
+
+
+def state(raw: str) -> str | None:
+    m = re.search(r"\b([A-Z]{2})\b", raw)
+    return m.group(1) if m and m.group(1) in US_STATES.values() else state_from_text(raw)
+
+
+def code(raw: str) -> str | None:
+    m = re.search(r"(?<![A-Za-z0-9])([A-Z0-9][A-Z0-9*-]{3,24})(?![A-Za-z0-9])", raw.strip(" :#|"))
+    return m.group(1) if m and any(ch.isdigit() for ch in m.group(1)) else None
+
+
 PARSERS: dict[str, Callable[[str], str | None]] = {
+    "code": code,
+    "year": year,
+    "state": state,
     "money": money,
     "ssn": ssn,
     "ein": ein,

@@ -37,3 +37,27 @@ def test_same_paper_needs_every_identity_field() -> None:
 def test_sixteen_types_are_ocr_eligible() -> None:
     assert len(OCR_ELIGIBLE) == 16
     assert DocType.RECEIPT not in OCR_ELIGIBLE and DocType.W2 in OCR_ELIGIBLE
+
+
+def test_w2_amounts_that_disagree_lower_the_confidence() -> None:
+    from ella_dagster.domain.extraction import confidence_for, inconsistencies
+
+    good = {
+        "employer_ein": "12-3456789",
+        "employee_ssn": "123-45-6789",
+        "wages": "1000.00",
+        "federal_tax_withheld": "100.00",
+        "social_security_wages": "1000.00",
+        "social_security_tax": "62.00",
+    }
+    misread = {**good, "social_security_tax": "82.00"}
+    assert inconsistencies(DocType.W2, good) == []
+    assert inconsistencies(DocType.W2, misread) == ["social_security_tax is not 6.20% of social_security_wages"]
+    assert confidence_for(DocType.W2, misread) == round(confidence_for(DocType.W2, good) - 0.1, 4)
+
+
+def test_every_ocr_eligible_type_has_a_versioned_schema() -> None:
+    for doc_type in OCR_ELIGIBLE:
+        schema = schema_for(doc_type)
+        assert schema is not None and schema.key_fields, doc_type
+        assert all(name.islower() and " " not in name for name in schema.field_names)

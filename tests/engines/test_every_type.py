@@ -1,0 +1,68 @@
+"""Regression tests for the offline engine on every document type (generated, labelled documents).
+Thresholds sit a little under what benchmarks/accuracy.py measured; see its output for the figures."""
+
+import random
+
+import pytest
+
+from ella_dagster import samples
+from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.extraction import merge_pages, schema_for
+from ella_dagster.domain.routing import AUTO_LINK_THRESHOLD, REVIEW_THRESHOLD
+from ella_dagster.engines import OfflineEngine
+
+ENGINE = OfflineEngine()
+CLEAN = samples.every_type(random.Random(31), 2024)
+
+
+@pytest.fixture(scope="module")
+def clean_results():
+    results = []
+    for sample in CLEAN:
+        classification = ENGINE.classify(sample.data, sample.mime_type)
+        fields = {}
+        if classification.doc_type == sample.doc_type and ENGINE.can_extract(sample.doc_type) and sample.fields:
+            extraction = ENGINE.extract(sample.data, sample.mime_type, sample.doc_type)
+            fields = merge_pages([p.fields for p in extraction.pages])[0]
+        results.append((sample, classification, fields))
+    return results
+
+
+def test_every_type_is_generated() -> None:
+    assert {s.doc_type for s in CLEAN} == set(DocType) - {DocType.UNKNOWN}
+
+
+def test_clean_documents_of_every_type_are_recognised(clean_results) -> None:
+    wrong = [(s.doc_type.value, c.doc_type.value) for s, c, _ in clean_results if c.doc_type != s.doc_type]
+    assert wrong == []
+
+
+def test_hard_negatives_are_other_with_low_confidence(clean_results) -> None:
+    negatives = [(s, c) for s, c, _ in clean_results if s.doc_type is DocType.OTHER]
+    assert len(negatives) == 4
+    assert all(c.doc_type is DocType.OTHER and c.confidence < REVIEW_THRESHOLD for _, c in negatives)
+
+
+def test_auto_linked_documents_are_right(clean_results) -> None:
+    auto = [(s, c) for s, c, _ in clean_results if c.confidence >= AUTO_LINK_THRESHOLD]
+    assert auto and all(c.doc_type == s.doc_type for s, c in auto)
+
+
+def test_key_fields_of_the_sixteen_extracted_types(clean_results) -> None:
+    right = total = 0
+    for sample, _, fields in clean_results:
+        schema = schema_for(sample.doc_type)
+        if schema is None or not sample.fields:
+            continue
+        for name in schema.key_fields:
+            total += 1
+            right += fields.get(name) == sample.fields[name]
+    assert total >= 40
+    assert right / total >= 0.85, f"{right}/{total} key fields exact"
+
+
+def test_photo_like_documents_mostly_survive() -> None:
+    rng = random.Random(8)
+    photos = [samples.photo_like(s, rng) for s in samples.every_type(rng, 2024)[:16]]
+    right = sum(ENGINE.classify(p.data, p.mime_type).doc_type == p.doc_type for p in photos)
+    assert right / len(photos) >= 0.8
