@@ -6,6 +6,7 @@ import functools
 import time
 
 import pytesseract
+from PIL import Image
 
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.domain.errors import PermanentDocumentError, TransientDocumentError
@@ -20,12 +21,44 @@ OCR_TIMEOUT_SECONDS = 120
 TESSERACT_CONFIG = "--psm 3"
 
 
+# OSD picks wrong rotations at low resolution with low confidence: act on it only above this.
+OSD_MIN_CONFIDENCE = 3.0
+# Common words of any document: an upside-down or sideways page reads as garbage without them.
+_COMMON = frozenset("the and of for to in on or form tax total name number date amount income of no your this "
+                    "account statement state city address social security year".split())
+MIN_COMMON_WORDS = 3
+
+
+def reads_as_text(text: str) -> bool:
+    return sum(word in _COMMON for word in text.lower().split()) >= MIN_COMMON_WORDS
+
+
+def _ocr(image: Image.Image) -> str:
+    return pytesseract.image_to_string(image, config=TESSERACT_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
+
+
+def _upright(image: Image.Image) -> Image.Image | None:
+    """The page turned upright when Tesseract's orientation detection is confident, else None."""
+    try:
+        osd = pytesseract.image_to_osd(image, output_type=pytesseract.Output.DICT, timeout=OCR_TIMEOUT_SECONDS)
+    except pytesseract.TesseractError:  # too little text to tell
+        return None
+    if osd.get("rotate", 0) and float(osd.get("orientation_conf", 0)) >= OSD_MIN_CONFIDENCE:
+        return image.rotate(-int(osd["rotate"]), expand=True, fillcolor=255)
+    return None
+
+
 def ocr_page(page: Page) -> str:
     if page.text_layer:
         return page.text_layer
     try:
         image = prepare_for_ocr(page.image)
-        return pytesseract.image_to_string(image, config=TESSERACT_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
+        text = _ocr(image)
+        if not reads_as_text(text):  # maybe the page is sideways or upside down
+            upright = _upright(image)
+            if upright is not None:
+                text = _ocr(upright)
+        return text
     except RuntimeError as exc:  # pytesseract raises RuntimeError on its timeout
         raise TransientDocumentError("OCR timed out") from exc
     except pytesseract.TesseractNotFoundError as exc:

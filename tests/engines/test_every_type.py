@@ -66,3 +66,15 @@ def test_photo_like_documents_mostly_survive() -> None:
     photos = [samples.photo_like(s, rng) for s in samples.every_type(rng, 2024)[:16]]
     right = sum(ENGINE.classify(p.data, p.mime_type).doc_type == p.doc_type for p in photos)
     assert right / len(photos) >= 0.8
+
+
+@pytest.mark.parametrize("angle", [90, 180, 270])
+def test_sideways_and_upside_down_pages_are_turned_upright(angle: int) -> None:
+    import io
+
+    from PIL import Image
+
+    sample = samples.w2(random.Random(5), 2024)
+    turned = io.BytesIO()
+    Image.open(io.BytesIO(sample.data)).rotate(angle, expand=True).save(turned, "PNG")
+    assert ENGINE.classify(turned.getvalue(), "image/png").doc_type is DocType.W2
