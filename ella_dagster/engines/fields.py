@@ -145,7 +145,27 @@ def _from_labels(doc_type: DocType, text: str) -> dict[str, Any]:
     lines = lines_of(text)
     found = {f.name: after_label(lines, label_pattern(f.label), f.kind) for f in schema.fields if f.kind != "year"}
     found["tax_year"] = _year(text) if "tax_year" in schema.field_names else None
+    _tins_by_position(schema.fields, found, text)
     return found
+
+
+_ISSUER = ("payer", "lender", "school", "partnership")
+
+
+def _tins_by_position(specs: Any, found: dict[str, Any], text: str) -> None:
+    """When a TIN's label was misread, issuers (payer, lender, school) usually print an EIN and people an
+    SSN: fill the gaps with the first unused number of that shape."""
+    used = {v for v in found.values() if v}
+    eins = [rules.ein(m.group(0)) for m in rules.EIN.finditer(text)]
+    ssns = [rules.ssn(m.group(0)) for m in rules.SSN.finditer(text)]
+    for spec in specs:
+        if spec.kind not in ("tin", "ein", "ssn") or found.get(spec.name):
+            continue
+        issuer = spec.kind == "ein" or (spec.kind == "tin" and spec.name.startswith(_ISSUER))
+        candidate = next((v for v in (eins if issuer else ssns) if v and v not in used), None)
+        if candidate:
+            found[spec.name] = candidate
+            used.add(candidate)
 
 
 def find_fields(doc_type: DocType, text: str) -> dict[str, Any]:

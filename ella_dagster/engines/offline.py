@@ -24,8 +24,9 @@ TESSERACT_CONFIG = "--psm 3"
 # OSD picks wrong rotations at low resolution with low confidence: act on it only above this.
 OSD_MIN_CONFIDENCE = 3.0
 # Common words of any document: an upside-down or sideways page reads as garbage without them.
-_COMMON = frozenset("the and of for to in on or form tax total name number date amount income of no your this "
-                    "account statement state city address social security year".split())
+_COMMON = frozenset(
+    ["the", "and", "of", "for", "to", "in", "on", "or", "form", "tax", "total", "name", "number", "date", "amount", "income", "of", "no", "your", "this", "account", "statement", "state", "city", "address", "social", "security", "year"]
+)
 MIN_COMMON_WORDS = 3
 
 

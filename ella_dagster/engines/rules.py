@@ -628,7 +628,8 @@ def paired_after_labels(lines: list[str], first: str, second: str, kind: str) ->
 
 _LABEL_WORDS = re.compile(
     r"(^\d{1,2}[a-z]?\s+[A-Za-z]|employer|employee|payer|recipient|wages|withheld|compensation|number|address|name|tin\b|box|copy|"
-    r"omb|form|income|penalty|control|statement|federal|state|street|city)",
+    r"omb|form|income|penalty|control|statement|federal|state|street|city|balance|period|amount|dividends|"
+    r"distributions|royalties|rents|benefits|lender|borrower|student|partner)",
     re.IGNORECASE,
 )
 
