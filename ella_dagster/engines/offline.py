@@ -25,7 +25,35 @@ TESSERACT_CONFIG = "--psm 3"
 OSD_MIN_CONFIDENCE = 3.0
 # Common words of any document: an upside-down or sideways page reads as garbage without them.
 _COMMON = frozenset(
-    ["the", "and", "of", "for", "to", "in", "on", "or", "form", "tax", "total", "name", "number", "date", "amount", "income", "no", "your", "this", "account", "statement", "state", "city", "address", "social", "security", "year"]
+    [
+        "the",
+        "and",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "or",
+        "form",
+        "tax",
+        "total",
+        "name",
+        "number",
+        "date",
+        "amount",
+        "income",
+        "no",
+        "your",
+        "this",
+        "account",
+        "statement",
+        "state",
+        "city",
+        "address",
+        "social",
+        "security",
+        "year",
+    ]
 )
 MIN_COMMON_WORDS = 3
 
