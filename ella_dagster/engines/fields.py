@@ -56,7 +56,7 @@ def _1099_int(text: str) -> dict[str, Any]:
     lines = lines_of(text)
     return {
         **_parties(lines, text),
-        "box_1": after_label(lines, r"\binterest\s+income\b", "money"),
+        "box_1": after_label(lines, r"\b\w?interest\s+income\b", "money"),
         "box_2": after_label(lines, r"early\s+withdrawal\s+penalty", "money"),
         "box_3": after_label(lines, r"savings\s+bonds(\s+and\s+treas\w*\s+obligations)?", "money"),
         "box_4": after_label(lines, r"federal\s+income\s+tax\s+withheld", "money"),
@@ -135,7 +135,8 @@ def label_pattern(label: str) -> str:
     words = re.findall(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?", label)
     if words and re.fullmatch(r"\d+[a-z]?|[A-Z]", words[0]) and len(words) > 1:
         words = words[1:]
-    return r"\b" + r"[\s\W]+".join(re.escape(w).replace("'", "['’]?") for w in words[:4])
+    # OCR often glues the box number to the first word ("1Interest", "Tinterest"): one stray character is let in.
+    return r"\b\w?" + r"[\s\W]+".join(re.escape(w).replace("'", "['’]?") for w in words[:4])
 
 
 def _from_labels(doc_type: DocType, text: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from PIL import Image
 
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.domain.errors import PermanentDocumentError, TransientDocumentError
-from ella_dagster.domain.extraction import confidence_for
+from ella_dagster.domain.extraction import confidence_for, schema_for
 from ella_dagster.domain.hashing import sha256_hex
 from ella_dagster.domain.pages import Page, load_pages
 from ella_dagster.domain.preprocess import prepare_for_ocr
@@ -106,6 +106,22 @@ def page_texts(data: bytes, mime_type: str) -> tuple[str, ...]:
     return _page_texts(sha256_hex(data), data, mime_type)
 
 
+SECOND_PASS_CONFIG = "--psm 6"
+
+
+def second_reading(data: bytes, mime_type: str, number: int) -> str | None:
+    """Page `number` read again as one block of text (raster pages only; a text layer is complete)."""
+    page = load_pages(data, mime_type)[number - 1]
+    if page.text_layer:
+        return None
+    try:
+        return pytesseract.image_to_string(
+            prepare_for_ocr(page.image), config=SECOND_PASS_CONFIG, timeout=OCR_TIMEOUT_SECONDS
+        )
+    except RuntimeError as exc:
+        raise TransientDocumentError("OCR timed out") from exc
+
+
 def tesseract_version() -> str:
     try:
         return str(pytesseract.get_tesseract_version())
@@ -156,7 +172,14 @@ class OfflineEngine:
     def extract(self, data: bytes, mime_type: str, doc_type: DocType) -> Extraction:
         started = time.perf_counter()
         pages = []
+        key_fields = schema_for(doc_type).key_fields if schema_for(doc_type) else []
         for number, text in enumerate(page_texts(data, mime_type), start=1):
             found = fields.find_fields(doc_type, text)
+            if any(k not in found for k in key_fields):
+                # A photo often loses whole boxes to page segmentation: read the page again as one
+                # uniform block and fill only what is still missing.
+                second = second_reading(data, mime_type, number)
+                if second:
+                    found = {**fields.find_fields(doc_type, second), **found}
             pages.append(PageFields(number, found, confidence_for(doc_type, found) if found else 0.0))
         return Extraction(doc_type, pages, seconds=round(time.perf_counter() - started, 3))

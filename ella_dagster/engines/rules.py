@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ella_dagster.domain.doc_types import DocType
 
-RULES_VERSION = "rules-3"  # rules-2: page preparation; rules-3: every document type
+RULES_VERSION = "rules-4"  # 2: page preparation; 3: every document type; 4: OSD, second reading
 
 
 @dataclass(frozen=True)
