@@ -107,7 +107,7 @@ def run_overheads(home: Path) -> dict[str, float]:
     instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
     step_seconds: dict[str, float] = {}
     for key in ("document_hash", "classification", "routing", "renamed_key", "ocr_extract", "digital_doc"):
-        for record in instance.fetch_materializations(AssetKey(key), limit=100_000).records:
+        for record in instance.fetch_materializations(AssetKey(key), limit=10_000).records:
             seconds = float(record.asset_materialization.metadata["step_seconds"].value)
             step_seconds[record.run_id] = step_seconds.get(record.run_id, 0.0) + seconds
     durations, overheads = [], []
