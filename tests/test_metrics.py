@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import text
 
 from ella_dagster import expectations, metrics
-from ella_dagster.db.models import ClassificationResult, RawImage
+from ella_dagster.db.models import ClassificationResult
 from ella_dagster.db.session import Database
 from ella_dagster.domain.routing import decide_route
 from ella_dagster.pipeline.intake import seed_demo
+from tests.support.rows import raw_image
 
 DAY = dt.date(2026, 2, 3)
 KNOWN = [("W2", 0.95), ("W2", 0.90), ("W2", 0.70), ("W2", 0.50), ("SSN_CARD", 0.97), ("UNKNOWN", 0.10)]
@@ -20,19 +21,7 @@ def load_known(db: Database) -> None:
     at = dt.datetime.combine(DAY, dt.time(10))
     with db.transaction() as s:
         for i, (doc_type, confidence) in enumerate(KNOWN):
-            s.add(
-                RawImage(
-                    id=f"doc{i}",
-                    route=decide_route(confidence).value,
-                    classified_type=doc_type,
-                    case_id="case_demo",
-                    storage_key="k",
-                    original_key="k",
-                    original_filename="f",
-                    mime_type="image/png",
-                    file_size=1,
-                )
-            )
+            s.add(raw_image(f"doc{i}", route=decide_route(confidence).value, classified_type=doc_type))
             s.flush()
             # An earlier attempt the same day that a later one supersedes: counted once, as the later one.
             s.add(
@@ -59,19 +48,7 @@ def load_known(db: Database) -> None:
                     created_at=at + dt.timedelta(minutes=5),
                 )
             )
-        s.add(
-            RawImage(
-                id="other_day",
-                route="auto-linked",
-                classified_type="W2",
-                case_id="case_demo",
-                storage_key="k",
-                original_key="k",
-                original_filename="f",
-                mime_type="image/png",
-                file_size=1,
-            )
-        )
+        s.add(raw_image("other_day", route="auto-linked", classified_type="W2"))
         s.flush()
         s.add(
             ClassificationResult(

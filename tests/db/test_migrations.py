@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from ella_dagster.db.models import Action, Base
 from ella_dagster.db.session import Database
 from ella_dagster.pipeline.intake import seed_demo
+from tests.support.rows import raw_image
 
 
 def test_every_model_table_exists(database: Database) -> None:
@@ -35,21 +36,10 @@ def _action(action_id: str, done: bool = False) -> Action:
 
 
 def test_one_open_action_per_document_and_type(database: Database) -> None:
-    from ella_dagster.db.models import RawImage
 
     seed_demo(database)
     with database.transaction() as s:
-        s.add(
-            RawImage(
-                id="doc1",
-                case_id="case_demo",
-                storage_key="k",
-                original_key="k",
-                original_filename="f",
-                mime_type="image/png",
-                file_size=1,
-            )
-        )
+        s.add(raw_image("doc1"))
     with database.transaction() as s:
         first = _action("a1")
         first.raw_image_id = "doc1"

@@ -9,23 +9,12 @@ from ella_dagster.db.models import Action, RawImage, utcnow
 from ella_dagster.pipeline.intake import seed_demo
 from ella_dagster.resources import DatabaseResource
 from ella_dagster.sensors import stuck_documents_sensor
+from tests.support.rows import raw_image
 
 
 def add_document(db, doc_id: str, *, minutes_ago: float, status: str = "PROCESSING") -> None:
     with db.transaction() as s:
-        s.add(
-            RawImage(
-                id=doc_id,
-                case_id="case_demo",
-                storage_key="k",
-                original_key="k",
-                original_filename="f",
-                mime_type="image/png",
-                file_size=1,
-                status=status,
-                updated_at=utcnow() - dt.timedelta(minutes=minutes_ago),
-            )
-        )
+        s.add(raw_image(doc_id, status=status, updated_at=utcnow() - dt.timedelta(minutes=minutes_ago)))
 
 
 def tick(instance, db):
