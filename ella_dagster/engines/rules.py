@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ella_dagster.domain.doc_types import DocType
 
-RULES_VERSION = "rules-4"  # 2: page preparation; 3: every document type; 4: OSD, second reading
+RULES_VERSION = "rules-5"  # 2: page prep; 3: every type; 4: OSD, second reading; 5: tax year
 
 
 @dataclass(frozen=True)
@@ -441,6 +441,7 @@ def classify_text(text: str) -> tuple[DocType, float, str, list[dict[str, object
     return best.doc_type, confidence, reasoning, alternatives if confidence < 0.80 else []
 
 
+RECENT_FROM = 2000
 # A year, not the start of an amount like "2000.00" or an id like "2019-0001".
 _YEAR = re.compile(r"(?<![\d$.,-])(19[89]\d|20[0-3]\d)(?!\d|[.,]\d|-\d)")
 
@@ -450,8 +451,14 @@ def tax_year(text: str) -> int | None:
     anchored = re.search(r"(?:tax|calendar)\s+year\s*:?\s*(19[89]\d|20[0-3]\d)", text, re.IGNORECASE)
     if anchored:
         return int(anchored.group(1))
-    years = Counter(int(y) for y in _YEAR.findall(text))
-    return years.most_common(1)[0][0] if years else None
+    years = Counter(
+        int(m.group(1))
+        for m in _YEAR.finditer(text)
+        if not text[: m.start()].rstrip().endswith("$")  # "$ 2000"
+    )
+    # Client documents are recent: a year in a form's revision date or an address is not the tax year.
+    recent = {y: n for y, n in years.items() if y >= RECENT_FROM}
+    return max(recent, key=lambda y: (recent[y], y)) if recent else None
 
 
 # ---- field finding -------------------------------------------------------------------------
