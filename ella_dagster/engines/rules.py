@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ella_dagster.domain.doc_types import DocType
 
-RULES_VERSION = "rules-5"  # 2: page prep; 3: every type; 4: OSD, second reading; 5: tax year
+RULES_VERSION = "rules-6"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 5: tax year; 6: crop
 
 
 @dataclass(frozen=True)
