@@ -110,34 +110,14 @@ def check_metrics(db: Database, day: dt.date) -> SuiteOutcome:
 
     with db.transaction() as s:
         rows = s.scalars(select(ConfidenceMetric).where(ConfidenceMetric.day == day)).all()
-    columns = (
-        "doc_type",
-        "documents",
-        "mean_confidence",
-        "p10",
-        "p50",
-        "p90",
-        "auto_linked_share",
-        "needs_review_share",
-        "unclassified_share",
-    )
+    shares = ("auto_linked_share", "needs_review_share", "unclassified_share")
+    in_unit_range = ("mean_confidence", "p10", "p50", "p90", *shares)
     records = [
-        {c: getattr(r, c) for c in columns}
-        | {"share_total": round(r.auto_linked_share + r.needs_review_share + r.unclassified_share, 3)}
+        {c: getattr(r, c) for c in ("doc_type", "documents", *in_unit_range)}
+        | {"share_total": round(sum(getattr(r, c) for c in shares), 3)}
         for r in rows
     ]
-    between = [
-        gx.expectations.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1)
-        for c in (
-            "mean_confidence",
-            "p10",
-            "p50",
-            "p90",
-            "auto_linked_share",
-            "needs_review_share",
-            "unclassified_share",
-        )
-    ]
+    between = [gx.expectations.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1) for c in in_unit_range]
     return _validate(
         "confidence_metrics",
         records,

@@ -58,6 +58,8 @@ class DocumentSchema:
             "$id": f"ella:{self.doc_type.value.lower()}:{self.version}",
             "type": "object",
             "additionalProperties": False,
+            # The box's own name, for readers who know the form ("interest_income" is box_1).
+            "x-aliases": dict(self.aliases),
             "properties": {
                 f.name: {"type": ["string", "null"], "pattern": KIND_PATTERNS[f.kind], "description": f.label}
                 for f in self.fields

@@ -191,7 +191,7 @@ class GeminiEngine:
 
     def _ask_model(self, model: str, parts: list[Any], schema: dict[str, Any], call: Call) -> dict[str, Any]:
         config = self._types.GenerateContentConfig(
-            response_mime_type="application/json", response_json_schema=schema, temperature=0
+            response_mime_type="application/json", response_json_schema=for_model(schema), temperature=0
         )
         contents = list(parts)
         repaired = False
@@ -207,12 +207,13 @@ class GeminiEngine:
                 call.latency_seconds += time.perf_counter() - started
                 kind = _error_kind(exc)
                 if kind == "model_not_found":
-                    raise _ModelNotFound(_describe(exc)) from exc
+                    raise _ModelNotFound(_describe(exc)) from None
                 if kind == "transient" and attempt <= self.settings.max_retries:
                     self._sleep(self._backoff(attempt, _retry_after(exc)))
                     continue
                 error = TransientDocumentError if kind == "transient" else PermanentDocumentError
-                raise error(_describe(exc)) from exc
+                # `from None`: the SDK's exception carries the raw response, which must not reach the UI.
+                raise error(_describe(exc)) from None
             call.latency_seconds += time.perf_counter() - started
             call.add_usage(response.usage_metadata)
             answer, errors = _parse(response.text, schema)
@@ -276,6 +277,12 @@ class _ModelNotFound(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+def for_model(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema as sent to the model: without our own bookkeeping keys ($schema, $id, x-aliases).
+    Answers are still validated against the full schema, patterns included."""
+    return {k: v for k, v in schema.items() if not k.startswith(("$", "x-"))}
 
 
 def _parse(text: str | None, schema: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

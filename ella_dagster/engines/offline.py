@@ -109,9 +109,8 @@ def page_texts(data: bytes, mime_type: str) -> tuple[str, ...]:
 SECOND_PASS_CONFIG = "--psm 6"
 
 
-def second_reading(data: bytes, mime_type: str, number: int) -> str | None:
-    """Page `number` read again as one block of text (raster pages only; a text layer is complete)."""
-    page = load_pages(data, mime_type)[number - 1]
+def second_reading(page: Page) -> str | None:
+    """The page read again as one block of text (raster pages only; a text layer is complete)."""
     if page.text_layer:
         return None
     try:
@@ -173,12 +172,14 @@ class OfflineEngine:
         started = time.perf_counter()
         pages = []
         key_fields = schema_for(doc_type).key_fields if schema_for(doc_type) else []
+        rendered: list[Page] = []  # rendered once, and only if a page needs a second reading
         for number, text in enumerate(page_texts(data, mime_type), start=1):
             found = fields.find_fields(doc_type, text)
             if any(k not in found for k in key_fields):
                 # A photo often loses whole boxes to page segmentation: read the page again as one
                 # uniform block and fill only what is still missing.
-                second = second_reading(data, mime_type, number)
+                rendered = rendered or load_pages(data, mime_type)
+                second = second_reading(rendered[number - 1])
                 if second:
                     found = {**fields.find_fields(doc_type, second), **found}
             pages.append(PageFields(number, found, confidence_for(doc_type, found) if found else 0.0))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from ella_dagster.db.models import ChecklistItem, ChecklistTemplate, Client, RawImage, TaxCase
 from ella_dagster.db.session import Database
 from ella_dagster.domain.doc_types import DocType
@@ -18,7 +16,7 @@ from ella_dagster.domain.uploads import (
     check_batch_size,
     validate_upload,
 )
-from ella_dagster.store import DocumentStore, StoredObject, UploadMarker, new_upload_id
+from ella_dagster.store import DocumentStore, ObjectInfo, UploadMarker, new_upload_id
 
 DEMO_CLIENT_ID = "client_demo"
 DEMO_CASE_ID = "case_demo"
@@ -99,10 +97,10 @@ def register_upload(db: Database, store: DocumentStore, marker: UploadMarker) ->
         if existing is not None:
             return existing
         try:
-            stored = store.get(marker.object_key)
+            stored = store.stat(marker.object_key)  # metadata only: a tick never downloads documents
         except FileNotFoundError:
             # Journalled but gone: still registered, so its run fails it visibly instead of losing it.
-            stored = StoredObject(b"", {})
+            stored = ObjectInfo(0, {})
         case_id = stored.metadata.get("case-id") or marker.object_key.split("/")[1]
         ext = extension_of(marker.object_key)
         raw = RawImage(
@@ -112,14 +110,9 @@ def register_upload(db: Database, store: DocumentStore, marker: UploadMarker) ->
             original_key=marker.object_key,
             original_filename=stored.metadata.get("original-filename", marker.object_key.rsplit("/", 1)[-1]),
             mime_type=stored.metadata.get("mime-type", MIME_BY_EXTENSION.get(ext, f"application/{ext}")),
-            file_size=len(stored.data),
+            file_size=stored.size,
             status="UPLOADED",
             uploaded_at=dt.datetime.fromtimestamp(int(marker.upload_id[:12], 16) / 1000, dt.UTC).replace(tzinfo=None),
         )
         s.add(raw)
         return raw
-
-
-def case_documents(db: Database, case_id: str) -> list[RawImage]:
-    with db.transaction() as s:
-        return list(s.scalars(select(RawImage).where(RawImage.case_id == case_id).order_by(RawImage.id)))

@@ -39,7 +39,7 @@ from ella_dagster.domain.routing import (
     decide_route,
 )
 from ella_dagster.engines.base import Classification, Engine
-from ella_dagster.pipeline.actions import action_metadata, ensure_action, resolve_actions
+from ella_dagster.pipeline.actions import action_metadata, ensure_action, mark_failed, resolve_actions
 from ella_dagster.store import DocumentStore, StoredObject
 
 OCR_REVIEW_TITLE = "Xác minh dữ liệu OCR"
@@ -509,8 +509,6 @@ def _confirmed_near_duplicate(session: Session, raw: RawImage, extraction: Extra
 
 def process_document(db: Database, store: DocumentStore, engine: Engine, doc_id: str) -> dict[str, StepResult]:
     """All six steps in one process, no Dagster: the baseline the benchmark compares against."""
-    from ella_dagster.pipeline.actions import mark_failed
-
     results: dict[str, StepResult] = {}
     try:
         results["document_hash"] = hash_document(db, store, doc_id)

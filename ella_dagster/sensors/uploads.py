@@ -4,6 +4,7 @@ from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, Se
 
 from ella_dagster.assets.documents import documents_partitions
 from ella_dagster.config import Settings
+from ella_dagster.domain.pii import mask_text
 from ella_dagster.jobs import process_documents_job
 from ella_dagster.pipeline.intake import register_upload
 from ella_dagster.resources import DatabaseResource, DocumentStoreResource
@@ -30,7 +31,9 @@ def new_uploads_sensor(
         try:
             register_upload(database, documents, marker)
         except Exception as exc:  # noqa: BLE001 - one bad upload never stops the others
-            context.log.error(f"upload {marker.upload_id} could not be registered: {exc.__class__.__name__}: {exc}")
+            # Driver errors quote the row's values (file names may hold an SSN): mask before logging.
+            reason = mask_text(f"{exc.__class__.__name__}: {exc}")[:500]
+            context.log.error(f"upload {marker.upload_id} could not be registered: {reason}")
             continue
         new_ids.append(marker.upload_id)
     known = set(context.instance.get_dynamic_partitions(documents_partitions.name)) if new_ids else set()

@@ -49,6 +49,14 @@ class StoredObject:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a store knows about an object without reading it: size and metadata."""
+
+    size: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
 def encode_metadata(metadata: dict[str, str]) -> dict[str, str]:
     """Object metadata must be ASCII on S3: percent-encode values (file names may be Vietnamese)."""
     return {k: quote(v, safe=" ._-()") for k, v in metadata.items()}
@@ -64,6 +72,10 @@ class DocumentStore(ABC):
 
     @abstractmethod
     def get(self, key: str) -> StoredObject: ...
+
+    @abstractmethod
+    def stat(self, key: str) -> ObjectInfo:
+        """Size and metadata without the body; FileNotFoundError when absent."""
 
     @abstractmethod
     def exists(self, key: str) -> bool: ...

@@ -7,7 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ella_dagster.store.base import JOURNAL_PREFIX, DocumentStore, StoredObject
+from ella_dagster.store.base import JOURNAL_PREFIX, DocumentStore, ObjectInfo, StoredObject
 
 _META = "_meta"
 
@@ -42,6 +42,13 @@ class LocalDocumentStore(DocumentStore):
             raise FileNotFoundError(key)
         meta = self._meta_path(key)
         return StoredObject(path.read_bytes(), json.loads(meta.read_text()) if meta.exists() else {})
+
+    def stat(self, key: str) -> ObjectInfo:
+        path = self._path(key)
+        if not path.exists():
+            raise FileNotFoundError(key)
+        meta = self._meta_path(key)
+        return ObjectInfo(path.stat().st_size, json.loads(meta.read_text()) if meta.exists() else {})
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 from ella_dagster.store.base import (
     JOURNAL_PREFIX,
     DocumentStore,
+    ObjectInfo,
     StoredObject,
     decode_metadata,
     encode_metadata,
@@ -31,6 +32,15 @@ class S3DocumentStore(DocumentStore):
                 raise FileNotFoundError(key) from exc
             raise
         return StoredObject(response["Body"].read(), decode_metadata(response.get("Metadata", {})))
+
+    def stat(self, key: str) -> ObjectInfo:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                raise FileNotFoundError(key) from exc
+            raise
+        return ObjectInfo(head["ContentLength"], decode_metadata(head.get("Metadata", {})))
 
     def exists(self, key: str) -> bool:
         try:

@@ -248,3 +248,16 @@ def test_the_rate_limit_holds_across_processes(backend: str, tmp_path: Path, req
     assert max_in_window(times, window) <= per_window
     # 12 requests at 4 per 2 s cannot take less than two full windows.
     assert times[-1] - started >= 2 * window * 0.9
+
+
+def test_the_model_gets_the_schema_without_bookkeeping_and_errors_keep_no_raw_response(w2) -> None:
+    fields = {"employer_ein": "12-3456789", "wages": "1.00"}
+    with GeminiStandIn(responder=answers(fields=fields)) as server:
+        engine(server).extract(w2.data, w2.mime_type, w2.doc_type)
+        sent = server.last_request["generationConfig"]["responseJsonSchema"]
+        server.script.append(Scripted(400, error_body(400, "INVALID_ARGUMENT", f"bad key={KEY}")))
+        with pytest.raises(PermanentDocumentError) as failure:
+            engine(server).classify(w2.data, w2.mime_type)
+    assert "properties" in sent and not any(k.startswith(("$", "x-")) for k in sent)
+    assert failure.value.__cause__ is None and failure.value.__suppress_context__  # the SDK error is not chained
+    assert KEY not in str(failure.value)

@@ -52,3 +52,11 @@ def test_journal_lists_only_what_is_after_the_cursor_in_upload_order(store: Docu
 def test_local_store_refuses_keys_outside_its_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         LocalDocumentStore(tmp_path).put("../escape.txt", b"x")
+
+
+def test_stat_gives_size_and_metadata_without_the_body(store: DocumentStore) -> None:
+    store.put("cases/c1/raw/b.png", b"12345", {"original-filename": "Hóa đơn.png"})
+    info = store.stat("cases/c1/raw/b.png")
+    assert (info.size, info.metadata["original-filename"]) == (5, "Hóa đơn.png")
+    with pytest.raises(FileNotFoundError):
+        store.stat("cases/c1/raw/none.png")

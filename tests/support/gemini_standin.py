@@ -56,6 +56,7 @@ class GeminiStandIn:
         self.script: deque[Scripted] = deque()
         self.requests: list[tuple[float, str, str]] = []  # (time, model, kind)
         self.quota_rejections = 0
+        self.last_request: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -80,6 +81,7 @@ class GeminiStandIn:
         now = time.time()
         with self._lock:
             self.requests.append((now, model, "generate"))
+            self.last_request = request
             if model not in self.models:
                 return Scripted(
                     404, error_body(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta")
