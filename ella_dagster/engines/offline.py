@@ -14,7 +14,7 @@ from ella_dagster.domain.extraction import confidence_for, schema_for
 from ella_dagster.domain.hashing import sha256_hex
 from ella_dagster.domain.pages import Page, load_pages
 from ella_dagster.domain.preprocess import prepare_for_ocr
-from ella_dagster.engines import fields, rules
+from ella_dagster.engines import fields, lexicon, rules
 from ella_dagster.engines.base import Classification, Extraction, PageFields
 
 OCR_TIMEOUT_SECONDS = 120
@@ -87,7 +87,7 @@ def ocr_page(page: Page) -> str:
             upright = _upright(image)
             if upright is not None:
                 text = _ocr(upright)
-        return text
+        return lexicon.repair(text)
     except RuntimeError as exc:  # pytesseract raises RuntimeError on its timeout
         raise TransientDocumentError("OCR timed out") from exc
     except pytesseract.TesseractNotFoundError as exc:
@@ -114,9 +114,10 @@ def second_reading(page: Page) -> str | None:
     if page.text_layer:
         return None
     try:
-        return pytesseract.image_to_string(
+        text = pytesseract.image_to_string(
             prepare_for_ocr(page.image), config=SECOND_PASS_CONFIG, timeout=OCR_TIMEOUT_SECONDS
         )
+        return lexicon.repair(text)
     except RuntimeError as exc:
         raise TransientDocumentError("OCR timed out") from exc
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from ella_dagster.domain.doc_types import DocType
 
-RULES_VERSION = "rules-6"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 5: tax year; 6: crop
+RULES_VERSION = "rules-7"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 5: tax year; 6: crop;
+# 7: colour-aware crop, small text enlarged, box borders erased, garbled words repaired, header titles
 
 
 @dataclass(frozen=True)
@@ -355,10 +356,10 @@ SIGNATURES: tuple[Signature, ...] = (
         labels=(
             r"\bdob\b|date\s+of\s+birth",
             r"\bexp\b|expires",
-            r"\bclass\b",
+            r"\bclass\s*[a-dm]?\b",  # OCR glues the class letter on: "CLASSC"
             r"\biss\b|issued",
-            r"\bsex\b",
-            r"\bhgt\b|height",
+            r"\bsex\s*[mfx]?\b",
+            r"\bhgt\b|\bhgt\s*\d|height",
             r"\beyes\b",
             r"\bdd\b|restr|endorse",
         ),
@@ -398,11 +399,20 @@ def _search(pattern: str, text: str) -> bool:
     return re.search(pattern, text, re.IGNORECASE) is not None
 
 
+HEADER_LINES = 3
+HEADER_BONUS = 0.15
+
+
 def evidence_for(sig: Signature, text: str) -> Evidence:
     titles = [p for p in sig.titles if _search(p, text)]
     labels = [p for p in sig.labels if _search(p, text)]
     negatives = [p for p in sig.negatives if _search(p, text)]
     score = 0.5 * len(titles) / len(sig.titles) + 0.5 * len(labels) / len(sig.labels)
+    # A title where a title is printed (the first lines) is a layout anchor, worth more than one
+    # anywhere: a blurred photo may lose every small label yet keep its large heading.
+    header = "\n".join(lines_of(text)[:HEADER_LINES])
+    if any(_search(p, header) for p in titles):
+        score += HEADER_BONUS
     score -= 0.25 * min(2, len(negatives))
     return Evidence(sig.doc_type, max(0.0, score), titles + labels, len(sig.labels) - len(labels), negatives)
 
