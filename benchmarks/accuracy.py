@@ -1,7 +1,9 @@
 """Accuracy of the offline engine: generated clean documents, their photo-like versions, and the
 real public corpus (../shared/corpus/real, reported separately). Prints and saves the confusion
 matrix, per-class precision/recall, top-1, macro-F1, accuracy per confidence band, precision of
-auto-linked documents, expected calibration error, key-field exact match and OCR seconds per page.
+auto-linked documents, expected calibration error, key-field exact match (and how often the fields that
+validators trust or doubt are right) and OCR seconds per page (one Tesseract thread, the engine's default:
+the figure is per core).
 
     python benchmarks/accuracy.py [--per-type 8] [--no-real]
 
@@ -31,6 +33,7 @@ from ella_dagster import samples  # noqa: E402
 from ella_dagster.corpus import AS_OTHER, real_documents  # noqa: E402
 from ella_dagster.domain.doc_types import DocType  # noqa: E402
 from ella_dagster.domain.extraction import merge_pages, schema_for  # noqa: E402
+from ella_dagster.domain.field_confidence import LOW, field_confidences  # noqa: E402
 from ella_dagster.domain.routing import AUTO_LINK_THRESHOLD, REVIEW_THRESHOLD  # noqa: E402
 from ella_dagster.domain.uploads import sniff_mime  # noqa: E402
 from ella_dagster.engines import OfflineEngine  # noqa: E402
@@ -51,6 +54,8 @@ class Outcome:
     confidence: float
     seconds_per_page: float
     key_fields: tuple[int, int] | None  # (exact, total) when ground-truth fields exist
+    # (field confidence >= LOW, exact) for each key field read, when ground-truth fields exist
+    field_checks: list[tuple[bool, bool]]
 
 
 def evaluate(engine: OfflineEngine, data: bytes, mime: str, truth: str, fields: dict | None) -> Outcome:
@@ -59,13 +64,15 @@ def evaluate(engine: OfflineEngine, data: bytes, mime: str, truth: str, fields: 
     extraction = engine.extract(data, mime, result.doc_type) if engine.can_extract(result.doc_type) else None
     pages = len(extraction.pages) if extraction else 1
     seconds = (time.perf_counter() - started) / pages
-    key = None
+    key, checks = None, []
     schema = schema_for(truth) if truth != NEGATIVE else None
     if fields is not None and schema is not None:
         right_type = extraction is not None and label(result.doc_type) == truth
         found = merge_pages([p.fields for p in extraction.pages])[0] if right_type else {}
         key = (sum(found.get(n) == fields.get(n) for n in schema.key_fields), len(schema.key_fields))
-    return Outcome(truth, label(result.doc_type), result.confidence, seconds, key)
+        scores = field_confidences(truth, found)
+        checks = [(scores[n] >= LOW, found[n] == fields.get(n)) for n in schema.key_fields if n in scores]
+    return Outcome(truth, label(result.doc_type), result.confidence, seconds, key, checks)
 
 
 def report(name: str, outcomes: list[Outcome]) -> dict:
@@ -115,6 +122,9 @@ def report(name: str, outcomes: list[Outcome]) -> dict:
             fields[o.truth][0] += o.key_fields[0]
             fields[o.truth][1] += o.key_fields[1]
     seconds = sorted(o.seconds_per_page for o in outcomes)
+    checks = [c for o in outcomes for c in o.field_checks]
+    trusted = [exact for confident, exact in checks if confident]
+    doubted = [exact for confident, exact in checks if not confident]
     result = {
         "documents": len(outcomes),
         "top1": round(top1, 3),
@@ -126,6 +136,11 @@ def report(name: str, outcomes: list[Outcome]) -> dict:
         "key_field_exact_match_all": round(
             sum(a for a, _ in fields.values()) / max(1, sum(b for _, b in fields.values())), 3
         ),
+        # Key fields read: exact-match rate of those the validators trust and of those they doubt.
+        "field_confidence": {
+            f">= {LOW}": {"n": len(trusted), "exact": round(statistics.fmean(trusted), 3) if trusted else None},
+            f"< {LOW}": {"n": len(doubted), "exact": round(statistics.fmean(doubted), 3) if doubted else None},
+        },
         "seconds_per_page_p50": round(seconds[len(seconds) // 2], 2),
         "seconds_per_page_p95": round(seconds[min(len(seconds) - 1, int(len(seconds) * 0.95))], 2),
         "per_class": per_class,
@@ -154,6 +169,10 @@ def print_report(name: str, result: dict, classes: list[str], matrix: Counter) -
     )
     console.print("bands: " + ", ".join(f"{b}: n={v['n']} acc={v['accuracy']}" for b, v in result["bands"].items()))
     console.print(f"key-field exact match: {result['key_field_exact_match_all']:.1%} {result['key_field_exact_match']}")
+    console.print(
+        "key fields read, exact by field confidence: "
+        + ", ".join(f"{band}: n={v['n']} exact={v['exact']}" for band, v in result["field_confidence"].items())
+    )
 
 
 def main() -> None:

@@ -230,6 +230,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from ella_dagster.domain.doc_types import category_of
     from ella_dagster.domain.errors import DocumentError
     from ella_dagster.domain.extraction import merge_pages
+    from ella_dagster.domain.field_confidence import field_confidences
     from ella_dagster.domain.pii import mask_fields
     from ella_dagster.domain.uploads import claimed_mime, sniff_mime
     from ella_dagster.engines import engine_for
@@ -247,9 +248,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
             extraction = engine.extract(data, mime, result.doc_type) if engine.can_extract(result.doc_type) else None
         except DocumentError as exc:
             failures += 1
-            console.print(
-                json.dumps({"path": str(path), "error": str(exc)}) if args.json else f"[red]{path}: {exc}[/red]"
-            )
+            if args.json:
+                print(json.dumps({"path": str(path), "error": str(exc)}))
+            else:
+                console.print(f"[red]{path}: {exc}[/red]")
             continue
         fields, _ = merge_pages([p.fields for p in extraction.pages]) if extraction else ({}, {})
         shown = fields if args.show_pii else mask_fields(fields)
@@ -263,6 +265,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             "category": category_of(result.doc_type).value,
             "pages": pages,
             "fields": shown,
+            "field_confidence": field_confidences(result.doc_type, fields),
         }
         if args.json:
             print(json.dumps(record, ensure_ascii=False))
@@ -274,7 +277,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             f"classify {classified - started:.2f} s, extract {done - classified:.2f} s"
         )
         for name, value in shown.items():
-            console.print(f"    {name}: {value}")
+            console.print(f"    {name}: {value}  [dim]({record['field_confidence'].get(name, 0):.2f})[/dim]")
     return 1 if failures else 0
 
 

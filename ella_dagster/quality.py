@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ella_dagster.db.models import ChecklistItem, DigitalDoc, RawImage
 from ella_dagster.domain import extraction as schemas
 from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.field_confidence import LOW as LOW_FIELD_CONFIDENCE
 from ella_dagster.domain.hashing import DocumentHashes, is_well_formed
 from ella_dagster.domain.routing import decide_route
 
@@ -39,6 +40,13 @@ def key_follows_convention(key: str) -> bool:
 
 def extraction_errors(doc_type: str, data: dict[str, Any]) -> list[str]:
     return schemas.validation_errors(doc_type, data)
+
+
+def doubtful_key_fields(doc_type: str, confidences: dict[str, float] | None) -> list[str]:
+    """Key fields whose validators lowered them under the review line (names only, never values)."""
+    schema = schemas.schema_for(doc_type)
+    keys = schema.key_fields if schema else []
+    return sorted(k for k, v in (confidences or {}).items() if k in keys and v < LOW_FIELD_CONFIDENCE)
 
 
 def digital_doc_problems(session: Session, doc_id: str, linked: bool) -> list[str]:

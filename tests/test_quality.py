@@ -41,6 +41,14 @@ def test_extraction_rule() -> None:
     assert quality.extraction_errors("W2", {"wages": "$10"}) != []
 
 
+def test_doubtful_key_field_rule() -> None:
+    confidences = {"employee_ssn": 0.25, "wages": 0.9, "control_number": 0.2}
+    # Only key fields count (control_number is not one), and only names are reported.
+    assert quality.doubtful_key_fields("W2", confidences) == ["employee_ssn"]
+    assert quality.doubtful_key_fields("W2", {"wages": 0.9}) == []
+    assert quality.doubtful_key_fields("W2", None) == []
+
+
 def test_digital_doc_rule_catches_a_broken_count(sqlite_db, local_store, generated) -> None:
     from ella_dagster.pipeline.intake import seed_demo
 

@@ -203,6 +203,7 @@ def renamed_key(
     check_specs=[
         _spec("ocr_extract", "valid_against_schema", "stored fields validate against their schema version"),
         _spec("ocr_extract", "key_fields_present", "warns when key fields are missing", blocking=False),
+        _spec("ocr_extract", "key_fields_confident", "warns when a key field's validators doubt it", blocking=False),
     ],
 )
 def ocr_extract(
@@ -213,9 +214,11 @@ def ocr_extract(
             row = s.get(Extraction, context.partition_key)
             errors = quality.extraction_errors(row.doc_type, row.data) if row and result.applied else []
         missing = result.values.get("missing_key_fields", [])
+        doubtful = quality.doubtful_key_fields(row.doc_type, row.field_confidences) if row and result.applied else []
         return [
             _check("valid_against_schema", not errors, errors=errors),
             _check("key_fields_present", not missing, WARN, missing=missing),
+            _check("key_fields_confident", not doubtful, WARN, doubtful=doubtful),
         ]
 
     return _run_step(

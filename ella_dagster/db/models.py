@@ -123,6 +123,8 @@ class Extraction(Base):
     confidence: Mapped[float] = mapped_column(Float)
     page_count: Mapped[int] = mapped_column(Integer)
     page_confidences: Mapped[list[Any]] = mapped_column(JSON)
+    # Each field's confidence from its validators (domain/field_confidence.py); no values, names only.
+    field_confidences: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
     validation_errors: Mapped[list[Any]] = mapped_column(JSON)
     engine: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -140,6 +142,7 @@ class DigitalDoc(Base):
     schema_version: Mapped[str] = mapped_column(String(16))
     page_count: Mapped[int] = mapped_column(Integer, default=1)
     page_confidences: Mapped[list[Any]] = mapped_column(JSON)
+    field_confidences: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
     checklist_item_id: Mapped[str | None] = mapped_column(ForeignKey("checklist_items.id"))
     # The checklist item this document was counted in, so a re-run never counts it twice.
     counted_in_item_id: Mapped[str | None] = mapped_column(String(64))

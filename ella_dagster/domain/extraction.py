@@ -313,13 +313,17 @@ CONSISTENCY: dict[DocType, tuple[tuple[str, str, float], ...]] = {
 INCONSISTENCY_PENALTY = 0.1
 
 
+def consistency_tolerance(expected: float) -> float:
+    return max(1.0, abs(expected) * 0.01)
+
+
 def inconsistencies(doc_type: DocType | str, fields: Mapping[str, Any]) -> list[str]:
     """Checksum-like rules that fail (e.g. W-2 box 4 is 6.2 % of box 3); a misread digit shows here."""
     failed = []
     for name, base, rate in CONSISTENCY.get(DocType(doc_type), ()):
         if fields.get(name) and fields.get(base):
             expected = float(fields[base]) * rate
-            if abs(float(fields[name]) - expected) > max(1.0, expected * 0.01):
+            if abs(float(fields[name]) - expected) > consistency_tolerance(expected):
                 failed.append(f"{name} is not {rate:.2%} of {base}")
     return failed
 

@@ -3,7 +3,8 @@
 A blurred photo turns "Marketplace" into "Marketniace" and "Partnership's" into "Partnerstep's": every
 pattern built on those words then misses. Each long word that is not in the forms' own vocabulary is
 replaced by the nearest vocabulary word when it is within a small edit distance. The limits are tight
-(words of seven letters or more, one edit up to nine letters, two beyond) so that people's and companies' names stay as they were read.
+(words of seven letters or more, one edit up to nine letters, two beyond) so that people's and
+companies' names stay as they were read.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from ella_dagster.domain.extraction import SCHEMAS
 from ella_dagster.engines.rules import OTHER_SIGNATURE, SIGNATURES
 
 MIN_LENGTH = 7  # shorter words are too close to names ("James" is one edit from "names")
-_WORD = re.compile(r"[A-Za-z]{%d,}" % MIN_LENGTH)
+_WORD = re.compile(rf"[A-Za-z]{{{MIN_LENGTH},}}")
 
 
 def _words_of_pattern(pattern: str) -> set[str]:
     plain = re.sub(r"\\[a-zA-Z]", " ", pattern).lower()  # \s, \b, \w are not letters of a word
-    return set(re.findall(r"[a-z]{%d,}" % MIN_LENGTH, plain))
+    return set(re.findall(rf"[a-z]{{{MIN_LENGTH},}}", plain))
 
 
 def _vocabulary() -> tuple[str, ...]:
@@ -48,8 +49,8 @@ def max_edits(length: int) -> int:
 @functools.lru_cache(maxsize=20_000)
 def nearest_word(word: str) -> str | None:
     """The vocabulary word within `max_edits` of `word` (lower case), or None."""
-    if word in _KNOWN:
-        return word
+    if word in _KNOWN or word.removesuffix("s") in _KNOWN or f"{word}s" in _KNOWN:
+        return word  # a vocabulary word, or its plural or singular ("Partners" in a company name)
     match = process.extractOne(word, VOCABULARY, scorer=Levenshtein.distance, score_cutoff=max_edits(len(word)))
     return match[0] if match else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import time
 
 import pytesseract
@@ -16,6 +17,10 @@ from ella_dagster.domain.pages import Page, load_pages
 from ella_dagster.domain.preprocess import prepare_for_ocr
 from ella_dagster.engines import fields, lexicon, rules
 from ella_dagster.engines.base import Classification, Extraction, PageFields
+
+# Tesseract's OpenMP threads spin against each other and against parallel runs: on this project's 2-core
+# machines one thread per page is ~5x faster (benchmarks/ocr_threads.py). An explicit setting wins.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 OCR_TIMEOUT_SECONDS = 120
 TESSERACT_CONFIG = "--psm 3"

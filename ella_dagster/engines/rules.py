@@ -473,7 +473,8 @@ def tax_year(text: str) -> int | None:
 
 # ---- field finding -------------------------------------------------------------------------
 
-MONEY = re.compile(r"\$?\s*(\d{1,3}(?:[,\s]\d{3})+|\d+)[.,](\d{2})(?!\d)")
+# Thousands separated by a comma (OCR often adds a space after it: "56, 288.36") or a space.
+MONEY = re.compile(r"\$?\s*(\d{1,3}(?:(?:,\s?|\s)\d{3})+|\d+)[.,](\d{2})(?!\d)")
 _DASH = "[-\u2010-\u2015~ ]"  # OCR reads a printed dash as any of these
 SSN = re.compile(rf"(?<![\d-])(\d{{3}}){_DASH}(\d{{2}}){_DASH}(\d{{4}})(?![\d-])")
 EIN = re.compile(rf"(?<![\d-])(\d{{2}}){_DASH}\s?(\d{{7}})(?![\d-])")

@@ -27,6 +27,8 @@ from ella_dagster.db.session import Database
 from ella_dagster.domain import extraction as schemas
 from ella_dagster.domain.doc_types import DocType, category_of, is_ocr_eligible
 from ella_dagster.domain.errors import PermanentDocumentError
+from ella_dagster.domain.field_confidence import LOW as LOW_FIELD_CONFIDENCE
+from ella_dagster.domain.field_confidence import field_confidences
 from ella_dagster.domain.hashing import NEAR_DUPLICATE_BITS, compute_hashes, hamming
 from ella_dagster.domain.naming import NamingComponents, display_name_from_key, renamed_key
 from ella_dagster.domain.routing import (
@@ -358,6 +360,8 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
             "missing_key_fields": _missing_keys(doc_type, valid),
             "pages": row.page_count,
             "page_confidences": row.page_confidences,
+            "field_confidences": row.field_confidences,
+            "low_confidence_fields": sorted(k for k, v in row.field_confidences.items() if v < LOW_FIELD_CONFIDENCE),
             "field_pages": origin,
             "validation_errors": errors,
             "schema_version": row.schema_version,
@@ -389,6 +393,7 @@ def _upsert_extraction(
     row.doc_type, row.data, row.status, row.schema_version = doc_type, data, status, schema.version
     row.confidence = schemas.confidence_for(doc_type, data) if data else 0.0
     row.page_count, row.page_confidences = len(page_confidences), page_confidences
+    row.field_confidences = field_confidences(doc_type, data)
     row.validation_errors, row.engine = errors, engine
     session.add(row)
     session.flush()
@@ -435,6 +440,7 @@ def link_document(db: Database, doc_id: str) -> StepResult:
         doc.doc_type, doc.status, doc.extracted_data = extraction.doc_type, extraction.status, extraction.data
         doc.ai_confidence, doc.schema_version = extraction.confidence, extraction.schema_version
         doc.page_count, doc.page_confidences = extraction.page_count, extraction.page_confidences
+        doc.field_confidences = extraction.field_confidences
         doc.checklist_item_id = raw.checklist_item_id
         s.add(doc)
         counted_now = False

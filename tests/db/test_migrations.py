@@ -16,6 +16,13 @@ def test_every_model_table_exists(database: Database) -> None:
     assert "alembic_version" in tables
 
 
+def test_every_model_column_exists(database: Database) -> None:
+    inspector = inspect(database.engine)
+    for name, table in Base.metadata.tables.items():
+        columns = {c["name"] for c in inspector.get_columns(name)}
+        assert set(table.columns.keys()) <= columns, name
+
+
 def test_migrating_twice_is_a_no_op(database: Database) -> None:
     database.migrate()
     assert set(Base.metadata.tables) <= set(inspect(database.engine).get_table_names())

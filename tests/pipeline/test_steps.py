@@ -173,3 +173,6 @@ def test_multipage_pdf_keeps_page_confidences(database, local_store, case_id, ge
         digital = s.get(DigitalDoc, f"dd_{doc}")
         assert digital.page_count == 2 and len(digital.page_confidences) == 2
         assert digital.extracted_data["box_1"] == generated[kind].fields["box_1"]
+        # Each field carries its validators' confidence; a well-formed TIN and amount score high.
+        assert set(digital.field_confidences) == set(digital.extracted_data)
+        assert digital.field_confidences["box_1"] >= 0.85 and digital.field_confidences["payer_tin"] >= 0.85
