@@ -19,6 +19,7 @@ TARGET_GLYPH_HEIGHT = 18
 MIN_UPSCALE = 1.25  # a clean 300-DPI render is left as it is
 MAX_UPSCALE = 2.5
 MAX_PIXELS = 16_000_000
+RULE_MIN_GLYPHS = 8
 
 
 def flatten_illumination(gray: Image.Image) -> Image.Image:
@@ -131,11 +132,19 @@ def _runs(ink: np.ndarray, length: int, axis: int) -> np.ndarray:
 
 
 def erase_rules(gray: Image.Image) -> Image.Image:
-    """Long straight lines (box borders) become paper: Tesseract's layout analysis otherwise reads a
-    box grid as one block and loses the values inside it."""
+    """Long thin straight lines (box borders) become paper: Tesseract's layout analysis otherwise reads a
+    box grid as one block and loses the values inside it. Thin means well under a glyph's height, so
+    a blurred word that binarises into one long blob is kept."""
     ink = _ink(gray).astype(np.uint8)
-    length = max(25, ink.shape[1] // 25)
-    lines = (_runs(ink, length, axis=1) | _runs(ink, length, axis=0)).astype(bool)
+    glyph = glyph_height(gray) or 10.0
+    shortest = max(25, ink.shape[1] // 25)
+    # A horizontal rule is also longer than a blurred word (eight glyphs), and thinner than a glyph.
+    lengths = {1: max(shortest, int(RULE_MIN_GLYPHS * glyph)), 0: shortest}
+    thick = max(3, int(glyph * 0.5))
+    lines = np.zeros(ink.shape, dtype=bool)
+    for along, across in ((1, 0), (0, 1)):
+        runs = _runs(ink, lengths[along], axis=along)
+        lines |= (runs & ~_runs(runs, thick, axis=across)).astype(bool)
     if not lines.any():
         return gray
     pixels = np.asarray(gray).copy()

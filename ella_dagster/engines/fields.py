@@ -85,6 +85,9 @@ def _driver_license(text: str) -> dict[str, Any]:
     number = re.search(r"\b(?:DL|LIC(?:ENSE)?\s*(?:NO|#|NUMBER)?)\s*[:#.]?\s*([A-Z0-9][A-Z0-9-]{4,14})\b", text)
     family = after_label(lines, r"^1\s*(?=[A-Z])|last\s+name|family\s+name", "text", lookahead=1)
     given = after_label(lines, r"^2\s*(?=[A-Z])|first\s+name|given\s+name", "text", lookahead=1)
+    if given and not family:  # field 1's number lost: the family name is the bare line above field 2
+        above = next((lines[i - 1] for i, line in enumerate(lines) if i and re.match(r"^2\s*[A-Z]", line)), "")
+        family = above if re.fullmatch(r"[A-Z][A-Z' -]{1,30}", above) else None
     full_name = " ".join(part for part in (given, family) if part) or after_label(lines, r"\bname\b", "text")
     return {
         "license_number": number.group(1) if number else None,

@@ -352,7 +352,8 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature(
         DocType.DRIVER_LICENSE,
-        titles=(r"driver'?s?\s+licen[sc]e", r"\bdl\b|identification\s+card"),
+        # "DL" glued to the number it labels ("DLF1476760") is as much a licence anchor as "DL" alone.
+        titles=(r"driver'?s?\s+licen[sc]e", r"\bdl\b|\bdl\s?[a-z]?\d{5,}|identification\s+card"),
         labels=(
             r"\bdob\b|date\s+of\s+birth",
             r"\bexp\b|expires",

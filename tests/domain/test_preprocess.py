@@ -59,13 +59,18 @@ def test_small_text_is_enlarged_towards_the_size_tesseract_reads() -> None:
 
 
 def test_box_borders_are_erased_and_the_text_inside_is_kept() -> None:
-    image = Image.new("L", (800, 300), 255)
+    image = Image.new("L", (1700, 1100), 255)  # a page at 200 DPI with one box of two cells
     draw = ImageDraw.Draw(image)
-    draw.rectangle((20, 20, 780, 280), outline=0, width=3)
-    draw.line((400, 20, 400, 280), fill=0, width=3)
-    draw.text((60, 120), "Wages 35,139.68", fill=0, font_size=40)
+    draw.rectangle((100, 100, 1600, 400), outline=0, width=3)
+    draw.line((850, 100, 850, 400), fill=0, width=3)
+    for x in (140, 890):
+        draw.text((x, 150), "Social security wages", fill=0, font_size=30)
+        draw.text((x, 250), "35,139.68", fill=0, font_size=40)
+    draw.rectangle((200, 600, 500, 614), fill=0)  # a blurred word binarised into one long blob
     before = np.asarray(image) < 128
     after = np.asarray(erase_rules(image)) < 128
-    assert not after[:, 15:26].any() and not after[:, 395:406].any()  # left border, divider
-    text = before[100:180, 50:390]
-    assert after[100:180, 50:390].sum() >= 0.9 * text.sum() > 0
+    assert not after[:, 95:108].any() and not after[:, 845:858].any()  # left border, divider
+    assert not after[95:108, :].any() and not after[395:408, :].any()  # top and bottom
+    text = before[140:300, 130:840]
+    assert after[140:300, 130:840].sum() >= 0.95 * text.sum() > 0
+    assert after[600:615, 200:501].all()  # as tall as a glyph's stem: not a rule
