@@ -127,6 +127,7 @@ def upscale_small_text(gray: Image.Image) -> Image.Image:
 
 def _runs(ink: np.ndarray, length: int, axis: int) -> np.ndarray:
     """Pixels on a straight run of ink at least `length` long along `axis` (a 1-D opening, in O(n))."""
+    length |= 1  # odd: the window is centred, so the dilation covers exactly what the erosion kept
     eroded = ndimage.minimum_filter1d(ink, length, axis=axis)
     return ndimage.maximum_filter1d(eroded, length, axis=axis)
 
