@@ -1,5 +1,6 @@
 """Regression tests for the offline engine on every document type (generated, labelled documents).
-Thresholds sit a little under what benchmarks/accuracy.py measured; see its output for the figures."""
+Thresholds sit a little under what these fixed sets measured (clean: 27/27 classified, 45/47 key fields exact;
+photo-like: 27/27 classified, 46/47 key fields exact); benchmarks/accuracy.py reports larger sets."""
 
 import random
 
@@ -49,23 +50,37 @@ def test_auto_linked_documents_are_right(clean_results) -> None:
 
 
 def test_key_fields_of_the_sixteen_extracted_types(clean_results) -> None:
-    right = total = 0
-    for sample, _, fields in clean_results:
-        schema = schema_for(sample.doc_type)
-        if schema is None or not sample.fields:
-            continue
-        for name in schema.key_fields:
-            total += 1
-            right += fields.get(name) == sample.fields[name]
+    counts = [_key_fields(sample, fields) for sample, _, fields in clean_results]
+    right, total = sum(c[0] for c in counts), sum(c[1] for c in counts)
     assert total >= 40
-    assert right / total >= 0.85, f"{right}/{total} key fields exact"
+    assert right / total >= 0.93, f"{right}/{total} key fields exact"
 
 
-def test_photo_like_documents_mostly_survive() -> None:
+PHOTOS_TOP1, PHOTOS_KEY_FIELDS = 0.92, 0.90  # a little under the measured figures (see the module docstring)
+
+
+def _key_fields(sample: samples.Sample, fields: dict) -> tuple[int, int]:
+    schema = schema_for(sample.doc_type)
+    if schema is None or not sample.fields:
+        return 0, 0
+    return sum(fields.get(n) == sample.fields[n] for n in schema.key_fields), len(schema.key_fields)
+
+
+def test_photo_like_documents_of_every_type() -> None:
     rng = random.Random(8)
-    photos = [samples.photo_like(s, rng) for s in samples.every_type(rng, 2024)[:16]]
-    right = sum(ENGINE.classify(p.data, p.mime_type).doc_type == p.doc_type for p in photos)
-    assert right / len(photos) >= 0.8
+    photos = [samples.photo_like(s, rng) for s in samples.every_type(rng, 2024)]
+    right = exact = total = 0
+    for photo in photos:
+        classification = ENGINE.classify(photo.data, photo.mime_type)
+        right += classification.doc_type == photo.doc_type
+        fields = {}
+        if classification.doc_type == photo.doc_type and ENGINE.can_extract(photo.doc_type):
+            extraction = ENGINE.extract(photo.data, photo.mime_type, photo.doc_type)
+            fields = merge_pages([p.fields for p in extraction.pages])[0]
+        found, of = _key_fields(photo, fields)
+        exact, total = exact + found, total + of
+    assert right / len(photos) >= PHOTOS_TOP1, f"{right}/{len(photos)} photos classified"
+    assert total >= 40 and exact / total >= PHOTOS_KEY_FIELDS, f"{exact}/{total} key fields exact"
 
 
 @pytest.mark.parametrize("angle", [90, 180, 270])
