@@ -404,14 +404,14 @@ HEADER_LINES = 3
 HEADER_BONUS = 0.15
 
 
-def evidence_for(sig: Signature, text: str) -> Evidence:
+def evidence_for(sig: Signature, text: str, heading: str | None = None) -> Evidence:
     titles = [p for p in sig.titles if _search(p, text)]
     labels = [p for p in sig.labels if _search(p, text)]
     negatives = [p for p in sig.negatives if _search(p, text)]
     score = 0.5 * len(titles) / len(sig.titles) + 0.5 * len(labels) / len(sig.labels)
     # A title where a title is printed (the first lines) is a layout anchor, worth more than one
     # anywhere: a blurred photo may lose every small label yet keep its large heading.
-    header = "\n".join(lines_of(text)[:HEADER_LINES])
+    header = heading if heading is not None else "\n".join(lines_of(text)[:HEADER_LINES])
     if any(_search(p, header) for p in titles):
         score += HEADER_BONUS
     score -= 0.25 * min(2, len(negatives))
@@ -421,9 +421,10 @@ def evidence_for(sig: Signature, text: str) -> Evidence:
 UNKNOWN_BELOW = 0.35
 
 
-def classify_text(text: str) -> tuple[DocType, float, str, list[dict[str, object]]]:
-    """Returns (doc type, confidence, reasoning, alternatives)."""
-    ranked = sorted((evidence_for(sig, text) for sig in SIGNATURES), key=lambda e: e.score, reverse=True)
+def classify_text(text: str, heading: str | None = None) -> tuple[DocType, float, str, list[dict[str, object]]]:
+    """Returns (doc type, confidence, reasoning, alternatives). `heading`: the page's first printed
+    lines when the OCR knows where they are (else the text's first lines stand for them)."""
+    ranked = sorted((evidence_for(sig, text, heading) for sig in SIGNATURES), key=lambda e: e.score, reverse=True)
     best, runner_up = ranked[0], ranked[1]
     other = evidence_for(OTHER_SIGNATURE, text)
     if best.score < UNKNOWN_BELOW or other.score > best.score:

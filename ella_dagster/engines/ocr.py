@@ -1,0 +1,183 @@
+"""Tesseract on a prepared page: the text in reading order and every word with its box.
+
+A PDF's own text layer is used as it is. Raster pages are prepared (domain/preprocess.py), read with
+page segmentation, turned upright when they do not read as text and orientation detection is sure, and
+the garbled form words repaired (lexicon.py). Word boxes give the page's geometry: the heading is the
+lines printed at the top, wherever the reading order puts them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+import pytesseract
+from PIL import Image
+
+from ella_dagster.domain.errors import PermanentDocumentError, TransientDocumentError
+from ella_dagster.domain.hashing import sha256_hex
+from ella_dagster.domain.pages import Page, load_pages
+from ella_dagster.domain.preprocess import prepare_for_ocr
+from ella_dagster.engines import lexicon, rules
+
+# Tesseract's OpenMP threads spin against each other and against parallel runs: on this project's 2-core
+# machines one thread per page is ~5x faster (benchmarks/ocr_threads.py). An explicit setting wins.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+OCR_TIMEOUT_SECONDS = 120
+TESSERACT_CONFIG = "--psm 3"
+WORD_LEVEL = 5  # image_to_data rows: 1 page, 2 block, 3 paragraph, 4 line, 5 word
+
+
+# OSD picks wrong rotations at low resolution with low confidence: act on it only above this.
+OSD_MIN_CONFIDENCE = 3.0
+# Common words of any document: an upside-down or sideways page reads as garbage without them.
+_COMMON = frozenset(
+    [
+        "the",
+        "and",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "or",
+        "form",
+        "tax",
+        "total",
+        "name",
+        "number",
+        "date",
+        "amount",
+        "income",
+        "no",
+        "your",
+        "this",
+        "account",
+        "statement",
+        "state",
+        "city",
+        "address",
+        "social",
+        "security",
+        "year",
+    ]
+)
+MIN_COMMON_WORDS = 3
+
+
+def reads_as_text(text: str) -> bool:
+    return sum(word in _COMMON for word in text.lower().split()) >= MIN_COMMON_WORDS
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float  # Tesseract's, kept for the record: never a quality gate (it stays high on garbage)
+
+
+@dataclass(frozen=True)
+class PageText:
+    text: str  # lines in reading order, paragraphs separated by a blank line, garbled words repaired
+    words: tuple[Word, ...] = ()  # empty for a PDF text layer
+    height: int = 0  # of the prepared image the boxes refer to
+
+    def heading(self) -> str | None:
+        """The first printed lines, by position; None without word boxes (a PDF text layer), where the
+        reading order's first lines stand for them."""
+        if not self.words:
+            return None
+        rows: list[list[Word]] = []
+        for word in sorted(self.words, key=lambda w: (w.top, w.left)):
+            if rows and abs(rows[-1][0].top - word.top) <= max(rows[-1][0].height, word.height) // 2:
+                rows[-1].append(word)
+            else:
+                rows.append([word])
+        lines = (" ".join(w.text for w in sorted(row, key=lambda w: w.left)) for row in rows[: rules.HEADER_LINES])
+        return lexicon.repair("\n".join(lines))
+
+
+def _read(image: Image.Image, config: str = TESSERACT_CONFIG) -> PageText:
+    data = pytesseract.image_to_data(
+        image, config=config, output_type=pytesseract.Output.DICT, timeout=OCR_TIMEOUT_SECONDS
+    )
+    words, lines, previous = [], {}, None
+    for i, raw in enumerate(data["text"]):
+        if data["level"][i] != WORD_LEVEL or not raw.strip():
+            continue
+        words.append(
+            Word(raw, data["left"][i], data["top"][i], data["width"][i], data["height"][i], float(data["conf"][i]))
+        )
+        lines.setdefault((data["block_num"][i], data["par_num"][i], data["line_num"][i]), []).append(raw)
+    text = []
+    for key, line in lines.items():  # dicts keep Tesseract's reading order
+        if previous is not None and key[:2] != previous[:2]:
+            text.append("")
+        text.append(" ".join(line))
+        previous = key
+    return PageText(lexicon.repair("\n".join(text) + "\n"), tuple(words), image.height)
+
+
+def _upright(image: Image.Image) -> Image.Image | None:
+    """The page turned upright when Tesseract's orientation detection is confident, else None."""
+    try:
+        osd = pytesseract.image_to_osd(image, output_type=pytesseract.Output.DICT, timeout=OCR_TIMEOUT_SECONDS)
+    except pytesseract.TesseractError:  # too little text to tell
+        return None
+    if osd.get("rotate", 0) and float(osd.get("orientation_conf", 0)) >= OSD_MIN_CONFIDENCE:
+        return image.rotate(-int(osd["rotate"]), expand=True, fillcolor=255)
+    return None
+
+
+def ocr_page(page: Page) -> PageText:
+    if page.text_layer:
+        return PageText(page.text_layer)
+    try:
+        image = prepare_for_ocr(page.image)
+        read = _read(image)
+        if not reads_as_text(read.text):  # maybe the page is sideways or upside down
+            upright = _upright(image)
+            if upright is not None:
+                read = _read(upright)
+        return read
+    except RuntimeError as exc:  # pytesseract raises RuntimeError on its timeout
+        raise TransientDocumentError("OCR timed out") from exc
+    except pytesseract.TesseractNotFoundError as exc:
+        raise PermanentDocumentError("tesseract is not installed (apt-get install tesseract-ocr)") from exc
+
+
+@functools.lru_cache(maxsize=64)
+def _page_texts(digest: str, data: bytes, mime_type: str) -> tuple[PageText, ...]:
+    # Keyed by content hash: classification and extraction of one document share one OCR pass
+    # when they run in the same process (the in-process executor runs a document's steps together).
+    del digest
+    return tuple(ocr_page(page) for page in load_pages(data, mime_type))
+
+
+def page_texts(data: bytes, mime_type: str) -> tuple[PageText, ...]:
+    return _page_texts(sha256_hex(data), data, mime_type)
+
+
+SECOND_PASS_CONFIG = "--psm 6"
+
+
+def second_reading(page: Page) -> PageText | None:
+    """The page read again as one block of text (raster pages only; a text layer is complete)."""
+    if page.text_layer:
+        return None
+    try:
+        return _read(prepare_for_ocr(page.image), SECOND_PASS_CONFIG)
+    except RuntimeError as exc:
+        raise TransientDocumentError("OCR timed out") from exc
+
+
+def tesseract_version() -> str:
+    try:
+        return str(pytesseract.get_tesseract_version())
+    except pytesseract.TesseractNotFoundError:
+        return "missing"
