@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from ella_dagster.domain.doc_types import DocType
 
-RULES_VERSION = "rules-7"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 5: tax year; 6: crop;
-# 7: colour-aware crop, small text enlarged, box borders erased, garbled words repaired, header titles
+RULES_VERSION = "rules-8"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 5: tax year; 6: crop;
+# 7: colour-aware crop, small text enlarged, box borders erased, garbled words repaired, header titles;
+# 8: heading found by word position; a title in it recognises a page but never raises its confidence
 
 
 @dataclass(frozen=True)
@@ -394,6 +395,12 @@ class Evidence:
     found: list[str]
     missing: int
     negatives: list[str]
+    anchored: bool = False  # a title printed where titles are printed: the heading
+
+    @property
+    def rank(self) -> float:
+        """The score with the heading's weight: what decides the type, never the confidence."""
+        return self.score + (HEADER_BONUS if self.anchored else 0.0)
 
 
 def _search(pattern: str, text: str) -> bool:
@@ -409,13 +416,14 @@ def evidence_for(sig: Signature, text: str, heading: str | None = None) -> Evide
     labels = [p for p in sig.labels if _search(p, text)]
     negatives = [p for p in sig.negatives if _search(p, text)]
     score = 0.5 * len(titles) / len(sig.titles) + 0.5 * len(labels) / len(sig.labels)
-    # A title where a title is printed (the first lines) is a layout anchor, worth more than one
-    # anywhere: a blurred photo may lose every small label yet keep its large heading.
-    header = heading if heading is not None else "\n".join(lines_of(text)[:HEADER_LINES])
-    if any(_search(p, header) for p in titles):
-        score += HEADER_BONUS
     score -= 0.25 * min(2, len(negatives))
-    return Evidence(sig.doc_type, max(0.0, score), titles + labels, len(sig.labels) - len(labels), negatives)
+    # A title where a title is printed (the first lines) is a layout anchor, worth more than one
+    # anywhere: a blurred photo may lose every small label yet keep its large heading. It lets such a
+    # page be recognised, but only the labels found raise the confidence towards auto-linking.
+    header = heading if heading is not None else "\n".join(lines_of(text)[:HEADER_LINES])
+    anchored = any(_search(p, header) for p in titles)
+    found = titles + labels
+    return Evidence(sig.doc_type, max(0.0, score), found, len(sig.labels) - len(labels), negatives, anchored)
 
 
 UNKNOWN_BELOW = 0.35
@@ -424,10 +432,10 @@ UNKNOWN_BELOW = 0.35
 def classify_text(text: str, heading: str | None = None) -> tuple[DocType, float, str, list[dict[str, object]]]:
     """Returns (doc type, confidence, reasoning, alternatives). `heading`: the page's first printed
     lines when the OCR knows where they are (else the text's first lines stand for them)."""
-    ranked = sorted((evidence_for(sig, text, heading) for sig in SIGNATURES), key=lambda e: e.score, reverse=True)
+    ranked = sorted((evidence_for(sig, text, heading) for sig in SIGNATURES), key=lambda e: e.rank, reverse=True)
     best, runner_up = ranked[0], ranked[1]
     other = evidence_for(OTHER_SIGNATURE, text)
-    if best.score < UNKNOWN_BELOW or other.score > best.score:
+    if best.rank < UNKNOWN_BELOW or other.score > best.rank:
         if other.score >= UNKNOWN_BELOW:
             confidence = round(min(OTHER_MAX_CONFIDENCE, 0.3 + 0.4 * other.score), 2)
             return DocType.OTHER, confidence, f"looks like {len(other.found)} markers of a non-client document", []
@@ -435,7 +443,7 @@ def classify_text(text: str, heading: str | None = None) -> tuple[DocType, float
         return (
             DocType.UNKNOWN,
             confidence,
-            f"no document type had enough evidence (best {best.doc_type.value} at {best.score:.2f})",
+            f"no document type had enough evidence (best {best.doc_type.value} at {best.rank:.2f})",
             [],
         )
     confidence = 0.30 + 0.67 * best.score
@@ -443,6 +451,8 @@ def classify_text(text: str, heading: str | None = None) -> tuple[DocType, float
         confidence -= 0.10
     confidence = round(min(0.97, max(0.0, confidence)), 2)
     reasoning = f"{len(best.found)} anchors of {best.doc_type.value} found, {best.missing} labels missing"
+    if best.anchored:
+        reasoning += ", title in the heading"
     if best.negatives:
         reasoning += f", {len(best.negatives)} counter-indications"
     alternatives = [
