@@ -8,7 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
 from ella_dagster.config import PROJECT_ROOT
+
+UNFINISHED = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
+
+
+def runs_in_flight(instance: DagsterInstance) -> int:
+    """Runs queued or running. A run records its materialisations and checks after a document's last
+    database write: stop the daemon only when this is 0, or the UI shows an interrupted run."""
+    return instance.get_runs_count(RunsFilter(statuses=UNFINISHED))
 
 
 def start_daemon(env: dict[str, str] | None = None, log_path: Path | None = None) -> subprocess.Popen[bytes]:

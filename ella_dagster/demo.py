@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ella_dagster import samples
 from ella_dagster.config import Settings
 from ella_dagster.corpus import real_documents
-from ella_dagster.daemon import start_daemon, stop
+from ella_dagster.daemon import runs_in_flight, start_daemon, stop
 from ella_dagster.db.models import Extraction, RawImage
 from ella_dagster.db.session import Database
 from ella_dagster.domain.uploads import UploadRejected, validate_upload
@@ -44,6 +44,10 @@ def demo_files(include_real: bool = True) -> list[tuple[str, bytes]]:
 
 
 def wait_for(db: Database, ids: list[str], timeout: float, daemon: subprocess.Popen[bytes]) -> bool:
+    """Until every document is processed in the database and no run is still finishing."""
+    from dagster import DagsterInstance
+
+    instance = DagsterInstance.get()
     with Progress(
         TextColumn("processing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as progress:
@@ -53,7 +57,7 @@ def wait_for(db: Database, ids: list[str], timeout: float, daemon: subprocess.Po
             with db.transaction() as s:
                 done = s.scalar(select(func.count()).where(RawImage.id.in_(ids), RawImage.processed_at.is_not(None)))
             progress.update(task, completed=done)
-            if done == len(ids):
+            if done == len(ids) and runs_in_flight(instance) == 0:
                 return True
             if daemon.poll() is not None:
                 console.print("[red]the Dagster daemon exited early; see its log[/red]")

@@ -13,7 +13,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from sqlalchemy import select
 
 from ella_dagster.config import PROJECT_ROOT
-from ella_dagster.daemon import start_daemon, stop
+from ella_dagster.daemon import runs_in_flight, start_daemon, stop
 from ella_dagster.db.models import Action, RawImage
 from ella_dagster.db.session import Database
 
@@ -44,13 +44,17 @@ def test_daemon_sensor_and_runs_process_uploads_end_to_end(tmp_path: Path, gener
     assert "fake.pdf: content does not match its PDF extension" in " ".join(upload.stdout.split())
 
     db = Database(f"sqlite:///{tmp_path / 'data' / 'ella.db'}")
+    instance = _instance(tmp_path / "home")
     daemon = start_daemon(env)
     try:
+        # Done when both documents are processed in the database *and* their runs have finished: the
+        # run records its materialisations and checks after the last database write.
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             with db.transaction() as s:
                 rows = list(s.scalars(select(RawImage).order_by(RawImage.id)))
-            if len(rows) == 2 and all(r.processed_at for r in rows):
+            processed = len(rows) == 2 and all(r.processed_at for r in rows)
+            if processed and runs_in_flight(instance) == 0:
                 break
             time.sleep(2)
     finally:
@@ -62,7 +66,6 @@ def test_daemon_sensor_and_runs_process_uploads_end_to_end(tmp_path: Path, gener
     with db.transaction() as s:
         assert [a.type for a in s.scalars(select(Action).where(Action.raw_image_id == scan.id))] == ["AI_FAILED"]
 
-    instance = _instance(tmp_path / "home")
     assert sorted(instance.get_dynamic_partitions("documents")) == [w2.id, scan.id]
     statuses = {}
     for doc in (w2.id, scan.id):
