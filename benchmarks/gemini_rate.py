@@ -22,11 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dagster import DagsterInstance  # noqa: E402
+from dagster._core.instance.ref import InstanceRef  # noqa: E402
 from rich.console import Console  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from ella_dagster import samples  # noqa: E402
-from ella_dagster.daemon import start_daemon, stop  # noqa: E402
+from ella_dagster.daemon import start_daemon, stop, wait_until_processed  # noqa: E402
 from ella_dagster.db.models import RawImage  # noqa: E402
 from ella_dagster.db.session import Database  # noqa: E402
 from ella_dagster.pipeline.intake import seed_demo, upload_files  # noqa: E402
@@ -92,16 +94,12 @@ def main() -> None:
             started = time.time()
             for start in range(0, len(docs), 20):
                 upload_files(db, store, "case_demo", docs[start : start + 20])
-            while True:
-                with db.transaction() as s:
-                    done = s.scalar(select(func.count()).where(RawImage.processed_at.is_not(None)))
-                    failed = s.scalar(select(func.count()).where(RawImage.status == "FAILED"))
-                if done >= args.n:
-                    break
-                if time.time() - started > 3600:
-                    raise TimeoutError(f"{done}/{args.n} documents after an hour")
-                time.sleep(1)
+            instance = DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
+            if not wait_until_processed(db, instance, args.n, timeout=3600, daemon=daemon):
+                raise TimeoutError(f"{args.n} documents did not finish in an hour")
             elapsed = time.time() - started
+            with db.transaction() as s:
+                failed = s.scalar(select(func.count()).where(RawImage.status == "FAILED"))
         finally:
             stop(daemon)
         times = sorted(server.generate_times())

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from ella_dagster import samples
 from ella_dagster.config import PROJECT_ROOT
-from ella_dagster.daemon import runs_in_flight, start_daemon, stop
+from ella_dagster.daemon import start_daemon, stop, wait_until_processed
 from ella_dagster.db.session import Database
 from ella_dagster.engines import OfflineEngine
 from ella_dagster.pipeline import steps
@@ -83,19 +83,11 @@ def dagster_path(docs: list[tuple[str, bytes]], work: Path) -> dict[str, float]:
             ids += [o.upload_id for o in upload_files(db, store, case, docs[start : start + 20])]
         from dagster import DagsterInstance
         from dagster._core.instance.ref import InstanceRef
-        from sqlalchemy import func, select
-
-        from ella_dagster.db.models import RawImage
 
         instance = DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
-        while True:  # done: every document processed and every run finished (its events recorded)
-            with db.transaction() as s:
-                done = s.scalar(select(func.count()).where(RawImage.processed_at.is_not(None)))
-            if done >= len(ids) and runs_in_flight(instance) == 0:
-                break
-            if time.perf_counter() - started > 1800:
-                raise TimeoutError(f"only {done}/{len(ids)} documents finished")
-            time.sleep(0.5)
+        # Done: every document processed and every run finished (its events recorded).
+        if not wait_until_processed(db, instance, ids, timeout=1800, daemon=daemon):
+            raise TimeoutError(f"the {len(ids)} documents did not finish")
         elapsed = time.perf_counter() - started
     finally:
         stop(daemon)

@@ -195,7 +195,7 @@ def cmd_health(_: argparse.Namespace) -> int:
 
     from sqlalchemy import text
 
-    from ella_dagster.engines.offline import tesseract_version
+    from ella_dagster.engines.ocr import tesseract_version
     from ella_dagster.resources import resources_from_settings
 
     settings = Settings.from_env()

@@ -6,11 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from ella_dagster.config import PROJECT_ROOT
+from ella_dagster.db.session import Database
 
 UNFINISHED = [
     DagsterRunStatus.QUEUED,
@@ -30,26 +33,49 @@ def runs_in_flight(instance: DagsterInstance) -> int:
 def start_daemon(env: dict[str, str] | None = None, log_path: Path | None = None) -> subprocess.Popen[bytes]:
     """The daemon runs the sensors, the run queue and the backfills, in its own process group."""
     executable = Path(sys.executable).with_name("dagster-daemon")
-    command = [str(executable), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")]
-    if log_path is None:
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") if log_path else open(os.devnull, "wb") as output:
         return subprocess.Popen(
-            command,
+            [str(executable), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
             cwd=PROJECT_ROOT,
             env=env or os.environ.copy(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env or os.environ.copy(),
-            stdout=log,
+            stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def wait_until_processed(
+    db: Database,
+    instance: DagsterInstance,
+    ids: Collection[str] | int,
+    timeout: float,
+    daemon: subprocess.Popen[bytes] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> bool:
+    """True once the documents (these ids, or this many of any) are processed in the database and no
+    run is in flight; False on timeout or when the daemon exits first."""
+    from sqlalchemy import func, select
+
+    from ella_dagster.db.models import RawImage
+
+    expected = ids if isinstance(ids, int) else len(ids)
+    query = select(func.count()).where(RawImage.processed_at.is_not(None))
+    if not isinstance(ids, int):
+        query = query.where(RawImage.id.in_(list(ids)))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.transaction() as s:
+            done = s.scalar(query) or 0
+        if on_progress:
+            on_progress(done)
+        if done >= expected and runs_in_flight(instance) == 0:
+            return True
+        if daemon is not None and daemon.poll() is not None:
+            return False
+        time.sleep(1)
+    return False
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 60) -> None:

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ella_dagster import samples
 from ella_dagster.config import Settings
 from ella_dagster.corpus import real_documents
-from ella_dagster.daemon import runs_in_flight, start_daemon, stop
+from ella_dagster.daemon import start_daemon, stop, wait_until_processed
 from ella_dagster.db.models import Extraction, RawImage
 from ella_dagster.db.session import Database
 from ella_dagster.domain.uploads import UploadRejected, validate_upload
@@ -47,23 +46,16 @@ def wait_for(db: Database, ids: list[str], timeout: float, daemon: subprocess.Po
     """Until every document is processed in the database and no run is still finishing."""
     from dagster import DagsterInstance
 
-    instance = DagsterInstance.get()
     with Progress(
         TextColumn("processing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as progress:
         task = progress.add_task("documents", total=len(ids))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with db.transaction() as s:
-                done = s.scalar(select(func.count()).where(RawImage.id.in_(ids), RawImage.processed_at.is_not(None)))
-            progress.update(task, completed=done)
-            if done == len(ids) and runs_in_flight(instance) == 0:
-                return True
-            if daemon.poll() is not None:
-                console.print("[red]the Dagster daemon exited early; see its log[/red]")
-                return False
-            time.sleep(2)
-    return False
+        finished = wait_until_processed(
+            db, DagsterInstance.get(), ids, timeout, daemon, lambda done: progress.update(task, completed=done)
+        )
+    if not finished and daemon.poll() is not None:
+        console.print("[red]the Dagster daemon exited early; see its log[/red]")
+    return finished
 
 
 def print_table(db: Database, ids: list[str]) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ella_dagster.db.models import ChecklistItem, DigitalDoc, RawImage
 from ella_dagster.domain import extraction as schemas
 from ella_dagster.domain.doc_types import DocType
-from ella_dagster.domain.field_confidence import LOW as LOW_FIELD_CONFIDENCE
+from ella_dagster.domain.field_confidence import doubtful
 from ella_dagster.domain.hashing import DocumentHashes, is_well_formed
 from ella_dagster.domain.routing import decide_route
 
@@ -45,8 +45,7 @@ def extraction_errors(doc_type: str, data: dict[str, Any]) -> list[str]:
 def doubtful_key_fields(doc_type: str, confidences: dict[str, float] | None) -> list[str]:
     """Key fields whose validators lowered them under the review line (names only, never values)."""
     schema = schemas.schema_for(doc_type)
-    keys = schema.key_fields if schema else []
-    return sorted(k for k, v in (confidences or {}).items() if k in keys and v < LOW_FIELD_CONFIDENCE)
+    return doubtful(confidences, among=schema.key_fields if schema else [])
 
 
 def digital_doc_problems(session: Session, doc_id: str, linked: bool) -> list[str]:

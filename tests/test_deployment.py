@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from sqlalchemy import select
 
 from ella_dagster.config import PROJECT_ROOT
-from ella_dagster.daemon import runs_in_flight, start_daemon, stop
+from ella_dagster.daemon import start_daemon, stop, wait_until_processed
 from ella_dagster.db.models import Action, RawImage
 from ella_dagster.db.session import Database
 
@@ -49,17 +48,11 @@ def test_daemon_sensor_and_runs_process_uploads_end_to_end(tmp_path: Path, gener
     try:
         # Done when both documents are processed in the database *and* their runs have finished: the
         # run records its materialisations and checks after the last database write.
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            with db.transaction() as s:
-                rows = list(s.scalars(select(RawImage).order_by(RawImage.id)))
-            processed = len(rows) == 2 and all(r.processed_at for r in rows)
-            if processed and runs_in_flight(instance) == 0:
-                break
-            time.sleep(2)
+        assert wait_until_processed(db, instance, 2, timeout=300, daemon=daemon)
     finally:
         stop(daemon)
-
+    with db.transaction() as s:
+        rows = list(s.scalars(select(RawImage).order_by(RawImage.id)))
     w2, scan = rows
     assert (w2.status, w2.classified_type, w2.route) == ("LINKED", "W2", "auto-linked")
     assert scan.status == "FAILED"

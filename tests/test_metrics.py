@@ -6,11 +6,10 @@ import pytest
 from sqlalchemy import text
 
 from ella_dagster import expectations, metrics
-from ella_dagster.db.models import ClassificationResult
 from ella_dagster.db.session import Database
 from ella_dagster.domain.routing import decide_route
 from ella_dagster.pipeline.intake import seed_demo
-from tests.support.rows import raw_image
+from tests.support.rows import history, raw_image
 
 DAY = dt.date(2026, 2, 3)
 KNOWN = [("W2", 0.95), ("W2", 0.90), ("W2", 0.70), ("W2", 0.50), ("SSN_CARD", 0.97), ("UNKNOWN", 0.10)]
@@ -24,44 +23,11 @@ def load_known(db: Database) -> None:
             s.add(raw_image(f"doc{i}", route=decide_route(confidence).value, classified_type=doc_type))
             s.flush()
             # An earlier attempt the same day that a later one supersedes: counted once, as the later one.
-            s.add(
-                ClassificationResult(
-                    raw_image_id=f"doc{i}",
-                    engine="offline-tesseract",
-                    engine_version="v1",
-                    doc_type="OTHER",
-                    confidence=0.2,
-                    reasoning="",
-                    alternatives=[],
-                    created_at=at,
-                )
-            )
-            s.add(
-                ClassificationResult(
-                    raw_image_id=f"doc{i}",
-                    engine="offline-tesseract",
-                    engine_version="v1",
-                    doc_type=doc_type,
-                    confidence=confidence,
-                    reasoning="",
-                    alternatives=[],
-                    created_at=at + dt.timedelta(minutes=5),
-                )
-            )
+            s.add(history(f"doc{i}", "OTHER", 0.2, at))
+            s.add(history(f"doc{i}", doc_type, confidence, at + dt.timedelta(minutes=5)))
         s.add(raw_image("other_day", route="auto-linked", classified_type="W2"))
         s.flush()
-        s.add(
-            ClassificationResult(
-                raw_image_id="other_day",
-                engine="offline-tesseract",
-                engine_version="v1",
-                doc_type="W2",
-                confidence=0.99,
-                reasoning="",
-                alternatives=[],
-                created_at=at + dt.timedelta(days=1),
-            )
-        )
+        s.add(history("other_day", "W2", 0.99, at + dt.timedelta(days=1)))
 
 
 def test_metrics_on_a_known_set(database: Database) -> None:

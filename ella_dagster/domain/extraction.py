@@ -313,19 +313,25 @@ CONSISTENCY: dict[DocType, tuple[tuple[str, str, float], ...]] = {
 INCONSISTENCY_PENALTY = 0.1
 
 
-def consistency_tolerance(expected: float) -> float:
-    return max(1.0, abs(expected) * 0.01)
+def consistency_checks(doc_type: DocType | str, fields: Mapping[str, Any]) -> list[tuple[str, str, float, bool]]:
+    """Each rule whose two amounts are both read: (field, base field, rate, holds)."""
+    results = []
+    for name, base, rate in CONSISTENCY.get(DocType(doc_type), ()):
+        try:
+            value, expected = float(fields[name]), float(fields[base]) * rate
+        except (KeyError, TypeError, ValueError):  # missing or not an amount: nothing to compare
+            continue
+        results.append((name, base, rate, abs(value - expected) <= max(1.0, abs(expected) * 0.01)))
+    return results
 
 
 def inconsistencies(doc_type: DocType | str, fields: Mapping[str, Any]) -> list[str]:
     """Checksum-like rules that fail (e.g. W-2 box 4 is 6.2 % of box 3); a misread digit shows here."""
-    failed = []
-    for name, base, rate in CONSISTENCY.get(DocType(doc_type), ()):
-        if fields.get(name) and fields.get(base):
-            expected = float(fields[base]) * rate
-            if abs(float(fields[name]) - expected) > consistency_tolerance(expected):
-                failed.append(f"{name} is not {rate:.2%} of {base}")
-    return failed
+    return [
+        f"{name} is not {rate:.2%} of {base}"
+        for name, base, rate, holds in consistency_checks(doc_type, fields)
+        if not holds
+    ]
 
 
 def confidence_for(doc_type: DocType | str, fields: Mapping[str, Any]) -> float:

@@ -1,9 +1,9 @@
 """Confidence of each extracted field, from validators rather than from the OCR engine.
 
-A field starts at READ (found after its label). Its value's own rules raise or lower it: the format of its
-kind, then what that kind means (an SSN never starts with 000 or 666, a date exists in the calendar, an
-amount parses). Checksum-like rules between fields raise both sides when they hold and lower the
-dependent field when they break (W-2 box 4 is 6.2 % of box 3). The same number read as two different
+A field starts at READ (found after its label). Its value's own rules raise or lower it: the format of
+its kind, then what that kind means (an SSN never starts with 000 or 666, a date exists in the
+calendar). Checksum-like rules between fields raise both sides when they hold and lower the dependent
+field when they break (W-2 box 4 is 6.2 % of box 3). The same number read as two different
 parties' TINs lowers both. Engine-independent: the pipeline scores Tesseract's and Gemini's fields alike.
 """
 
@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ella_dagster.domain.doc_types import DocType
-from ella_dagster.domain.extraction import CONSISTENCY, KIND_PATTERNS, consistency_tolerance, schema_for
+from ella_dagster.domain.extraction import KIND_PATTERNS, consistency_checks, schema_for
 
 READ = 0.70
 VALID = 0.20  # the value passes every rule of its kind
@@ -45,14 +44,6 @@ def _date_ok(value: str) -> bool:
     return EARLIEST_YEAR <= day.year <= dt.date.today().year + 20
 
 
-def _money_ok(value: str) -> bool:
-    try:
-        Decimal(value)
-    except InvalidOperation:
-        return False
-    return True
-
-
 def value_is_valid(kind: str, value: Any) -> bool:
     """The value's format and meaning for its kind (money, ssn, tin, ein, date, year, state, code, text)."""
     if not isinstance(value, str) or not re.search(KIND_PATTERNS[kind], value):
@@ -65,8 +56,6 @@ def value_is_valid(kind: str, value: Any) -> bool:
         return not value.startswith("00")
     if kind == "date":
         return _date_ok(value)
-    if kind == "money":
-        return _money_ok(value)
     if kind == "year":
         return EARLIEST_YEAR <= int(value) <= dt.date.today().year + 1
     return True
@@ -82,14 +71,12 @@ def field_confidences(doc_type: DocType | str, fields: Mapping[str, Any]) -> dic
     scores = {
         name: READ + (VALID if value_is_valid(kinds[name], value) else INVALID) for name, value in present.items()
     }
-    for name, base, rate in CONSISTENCY.get(DocType(doc_type), ()):
-        if name in scores and base in scores and _money_ok(str(present[name])) and _money_ok(str(present[base])):
-            expected = Decimal(str(present[base])) * Decimal(str(rate))
-            if abs(Decimal(str(present[name])) - expected) <= consistency_tolerance(float(expected)):
-                scores[name] += CONSISTENT
-                scores[base] += CONSISTENT
-            else:
-                scores[name] += INCONSISTENT
+    for name, base, _, holds in consistency_checks(doc_type, present):
+        if holds:
+            scores[name] += CONSISTENT
+            scores[base] += CONSISTENT
+        else:
+            scores[name] += INCONSISTENT
     tins = [n for n in scores if kinds[n] in ("tin", "ssn", "ein")]
     for i, first in enumerate(tins):
         for second in tins[i + 1 :]:
@@ -97,3 +84,8 @@ def field_confidences(doc_type: DocType | str, fields: Mapping[str, Any]) -> dic
                 scores[first] += SHARED_TIN
                 scores[second] += SHARED_TIN
     return {name: round(min(CAP, max(FLOOR, score)), 2) for name, score in scores.items()}
+
+
+def doubtful(scores: Mapping[str, float] | None, among: Collection[str] | None = None) -> list[str]:
+    """The fields (optionally only those `among`) scored under LOW: names, never values."""
+    return sorted(n for n, v in (scores or {}).items() if v < LOW and (among is None or n in among))

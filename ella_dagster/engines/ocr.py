@@ -134,44 +134,55 @@ def _upright(image: Image.Image) -> Image.Image | None:
     return None
 
 
-def ocr_page(page: Page) -> PageText:
+@dataclass(frozen=True)
+class _Sheet:
+    """A page as read: its text, and the prepared (upright) image a second reading starts from."""
+
+    text: PageText
+    image: Image.Image | None = None  # None for a PDF text layer
+
+
+def _read_sheet(page: Page) -> _Sheet:
     if page.text_layer:
-        return PageText(page.text_layer)
+        return _Sheet(PageText(page.text_layer))
     try:
         image = prepare_for_ocr(page.image)
         read = _read(image)
         if not reads_as_text(read.text):  # maybe the page is sideways or upside down
             upright = _upright(image)
             if upright is not None:
-                read = _read(upright)
-        return read
+                image, read = upright, _read(upright)
+        return _Sheet(read, image)
     except RuntimeError as exc:  # pytesseract raises RuntimeError on its timeout
         raise TransientDocumentError("OCR timed out") from exc
     except pytesseract.TesseractNotFoundError as exc:
         raise PermanentDocumentError("tesseract is not installed (apt-get install tesseract-ocr)") from exc
 
 
-@functools.lru_cache(maxsize=64)
-def _page_texts(digest: str, data: bytes, mime_type: str) -> tuple[PageText, ...]:
-    # Keyed by content hash: classification and extraction of one document share one OCR pass
-    # when they run in the same process (the in-process executor runs a document's steps together).
+@functools.lru_cache(maxsize=2)
+def _sheets(digest: str, data: bytes, mime_type: str) -> tuple[_Sheet, ...]:
+    # Keyed by content hash: classification, extraction and a second reading of one document share
+    # one rendering, preparation and OCR pass when they run in the same process (the in-process
+    # executor runs a document's steps together). Two documents: prepared images are large.
     del digest
-    return tuple(ocr_page(page) for page in load_pages(data, mime_type))
+    return tuple(_read_sheet(page) for page in load_pages(data, mime_type))
 
 
 def page_texts(data: bytes, mime_type: str) -> tuple[PageText, ...]:
-    return _page_texts(sha256_hex(data), data, mime_type)
+    return tuple(sheet.text for sheet in _sheets(sha256_hex(data), data, mime_type))
 
 
 SECOND_PASS_CONFIG = "--psm 6"
 
 
-def second_reading(page: Page) -> PageText | None:
-    """The page read again as one block of text (raster pages only; a text layer is complete)."""
-    if page.text_layer:
+def second_reading(data: bytes, mime_type: str, number: int) -> PageText | None:
+    """Page `number` (1-based) read again as one block of text, from the image already prepared;
+    None for a text layer (it is complete)."""
+    sheet = _sheets(sha256_hex(data), data, mime_type)[number - 1]
+    if sheet.image is None:
         return None
     try:
-        return _read(prepare_for_ocr(page.image), SECOND_PASS_CONFIG)
+        return _read(sheet.image, SECOND_PASS_CONFIG)
     except RuntimeError as exc:
         raise TransientDocumentError("OCR timed out") from exc
 

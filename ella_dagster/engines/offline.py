@@ -6,7 +6,6 @@ import time
 
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.domain.extraction import confidence_for, schema_for
-from ella_dagster.domain.pages import Page, load_pages
 from ella_dagster.engines import fields, rules
 from ella_dagster.engines.base import Classification, Extraction, PageFields
 from ella_dagster.engines.ocr import page_texts, second_reading, tesseract_version
@@ -54,15 +53,14 @@ class OfflineEngine:
     def extract(self, data: bytes, mime_type: str, doc_type: DocType) -> Extraction:
         started = time.perf_counter()
         pages = []
-        key_fields = schema_for(doc_type).key_fields if schema_for(doc_type) else []
-        rendered: list[Page] = []  # rendered once, and only if a page needs a second reading
+        schema = schema_for(doc_type)
+        key_fields = schema.key_fields if schema else []
         for number, page in enumerate(page_texts(data, mime_type), start=1):
             found = fields.find_fields(doc_type, page.text)
             if any(k not in found for k in key_fields):
                 # A photo often loses whole boxes to page segmentation: read the page again as one
                 # uniform block and fill only what is still missing.
-                rendered = rendered or load_pages(data, mime_type)
-                second = second_reading(rendered[number - 1])
+                second = second_reading(data, mime_type, number)
                 if second:
                     found = {**fields.find_fields(doc_type, second.text), **found}
             pages.append(PageFields(number, found, confidence_for(doc_type, found) if found else 0.0))

@@ -27,8 +27,7 @@ from ella_dagster.db.session import Database
 from ella_dagster.domain import extraction as schemas
 from ella_dagster.domain.doc_types import DocType, category_of, is_ocr_eligible
 from ella_dagster.domain.errors import PermanentDocumentError
-from ella_dagster.domain.field_confidence import LOW as LOW_FIELD_CONFIDENCE
-from ella_dagster.domain.field_confidence import field_confidences
+from ella_dagster.domain.field_confidence import doubtful, field_confidences
 from ella_dagster.domain.hashing import NEAR_DUPLICATE_BITS, compute_hashes, hamming
 from ella_dagster.domain.naming import NamingComponents, display_name_from_key, renamed_key
 from ella_dagster.domain.routing import (
@@ -361,7 +360,7 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
             "pages": row.page_count,
             "page_confidences": row.page_confidences,
             "field_confidences": row.field_confidences,
-            "low_confidence_fields": sorted(k for k, v in row.field_confidences.items() if v < LOW_FIELD_CONFIDENCE),
+            "low_confidence_fields": doubtful(row.field_confidences),
             "field_pages": origin,
             "validation_errors": errors,
             "schema_version": row.schema_version,

@@ -37,11 +37,8 @@ class LocalDocumentStore(DocumentStore):
         os.replace(tmp, path)  # atomic: a reader never sees half a file
 
     def get(self, key: str) -> StoredObject:
-        path = self._path(key)
-        if not path.exists():
-            raise FileNotFoundError(key)
-        meta = self._meta_path(key)
-        return StoredObject(path.read_bytes(), json.loads(meta.read_text()) if meta.exists() else {})
+        info = self.stat(key)
+        return StoredObject(self._path(key).read_bytes(), info.metadata)
 
     def stat(self, key: str) -> ObjectInfo:
         path = self._path(key)

@@ -28,7 +28,7 @@ class S3DocumentStore(DocumentStore):
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if _missing(exc):
                 raise FileNotFoundError(key) from exc
             raise
         return StoredObject(response["Body"].read(), decode_metadata(response.get("Metadata", {})))
@@ -37,18 +37,16 @@ class S3DocumentStore(DocumentStore):
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            if _missing(exc):
                 raise FileNotFoundError(key) from exc
             raise
         return ObjectInfo(head["ContentLength"], decode_metadata(head.get("Metadata", {})))
 
     def exists(self, key: str) -> bool:
         try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return False
-            raise
+            self.stat(key)
+        except FileNotFoundError:
+            return False
         return True
 
     def copy(self, source: str, target: str) -> None:
@@ -69,3 +67,8 @@ class S3DocumentStore(DocumentStore):
         response = self.client.list_objects_v2(**kwargs)
         markers = [item["Key"] for item in response.get("Contents", [])]
         return [(m, self.get(m).data.decode()) for m in markers]
+
+
+def _missing(exc: ClientError) -> bool:
+    """GET answers NoSuchKey, HEAD (no body) a bare 404 / NotFound."""
+    return exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
