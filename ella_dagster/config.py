@@ -22,6 +22,9 @@ class Settings:
     engine_revision: str  # bump to mark every classification out of date (shown as code version)
     sensor_interval_seconds: int
     sensor_max_per_tick: int
+    batch_size: int  # documents per run
+    batch_max_wait_seconds: float  # a partial batch waits at most this long while runs are busy
+    journal_overlap_seconds: float  # how late a journal marker may become visible and still be seen
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,6 +40,9 @@ class Settings:
             # GEMINI_API_KEY set -> Gemini; otherwise the offline engine. ELLA_ENGINE overrides.
             engine=os.environ.get("ELLA_ENGINE") or ("gemini" if os.environ.get("GEMINI_API_KEY") else "offline"),
             engine_revision=os.environ.get("ELLA_ENGINE_REVISION", ""),
-            sensor_interval_seconds=int(os.environ.get("ELLA_SENSOR_INTERVAL_SECONDS", "5")),
-            sensor_max_per_tick=int(os.environ.get("ELLA_SENSOR_MAX_PER_TICK", "50")),
+            sensor_interval_seconds=int(os.environ.get("ELLA_SENSOR_INTERVAL_SECONDS", "2")),
+            sensor_max_per_tick=int(os.environ.get("ELLA_SENSOR_MAX_PER_TICK", "100")),
+            batch_size=int(os.environ.get("ELLA_BATCH_SIZE", "25")),
+            batch_max_wait_seconds=float(os.environ.get("ELLA_BATCH_MAX_WAIT_SECONDS", "4")),
+            journal_overlap_seconds=float(os.environ.get("ELLA_JOURNAL_OVERLAP_SECONDS", "300")),
         )

@@ -1,248 +1,166 @@
-"""The six per-document assets. Each is a thin call into `ella_dagster.pipeline.steps`, plus the
-checks an engineer needs to trust the next asset, evaluated in the same step."""
+"""The six per-document assets, computed together for a batch of documents in one step.
 
-import time
-from collections.abc import Callable
-from typing import Any
+One `@multi_asset` over the six stages (`pipeline/batch.py`), partitioned by document, `can_subset=True`
+so a backfill can start from classification. A run covers a range of `documents` partitions (a batch
+from the uploads sensor, or a stretch of a backfill); for each document and stage that succeeded the
+step emits that partition's materialisation and one evaluation per check, and at the end it fails,
+naming the failed documents, if any document failed: Dagster then marks exactly the partitions that
+were planned and not materialised as failed, and the rest stay materialised.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterator
 
 from dagster import (
-    AssetCheckResult,
+    AssetCheckEvaluation,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetsDefinition,
+    AssetKey,
+    AssetMaterialization,
+    AssetSpec,
+    BackfillPolicy,
     DynamicPartitionsDefinition,
-    MaterializeResult,
-    asset,
+    Failure,
+    MetadataValue,
+    multi_asset,
+)
+from dagster._core.definitions.data_version import (
+    CODE_VERSION_TAG,
+    DATA_VERSION_TAG,
+    get_input_data_version_tag,
 )
 
-from ella_dagster import quality
-from ella_dagster.assets.failures import DOCUMENT_RETRY_POLICY, document_failures
 from ella_dagster.assets.metadata import to_metadata
 from ella_dagster.config import Settings
-from ella_dagster.db.models import Extraction, RawImage
-from ella_dagster.domain.routing import decide_route
 from ella_dagster.engines import code_version
-from ella_dagster.pipeline import steps
-from ella_dagster.pipeline.actions import mark_failed
+from ella_dagster.pipeline.batch import STAGES, DocumentFailure, StageOutcome, process_batch
 from ella_dagster.resources import DatabaseResource, DocumentStoreResource, EngineResource
 
 # Keep under ~100k partitions per definition: one per document of the active season (see README).
 documents_partitions = DynamicPartitionsDefinition(name="documents")
 
 GROUP = "documents"
+_settings = Settings.from_env()
 # In-flight calls to a cloud engine are capped by a Dagster pool (limit in dagster.yaml); the
 # requests-per-minute limit itself is shared through the database (ella_dagster.ratelimit).
-ENGINE_POOL = "gemini" if Settings.from_env().engine == "gemini" else None
-ERROR, WARN = AssetCheckSeverity.ERROR, AssetCheckSeverity.WARN
+ENGINE_POOL = "gemini" if _settings.engine == "gemini" else None
+CODE_VERSIONS = {"classification": code_version(_settings)}
+MAX_FAILED_LISTED = 20
 
-
-def _spec(asset_name: str, name: str, description: str, *, blocking: bool = True) -> AssetCheckSpec:
-    return AssetCheckSpec(name, asset=asset_name, description=description, blocking=blocking)
-
-
-def _check(name: str, passed: bool, severity: AssetCheckSeverity = ERROR, **metadata: object) -> AssetCheckResult:
-    return AssetCheckResult(
-        check_name=name, passed=bool(passed), severity=severity, metadata=to_metadata(dict(metadata))
-    )
-
-
-def _run_step(
-    context: AssetExecutionContext,
-    db: DatabaseResource,
-    step: Callable[[], steps.StepResult],
-    checks: Callable[[steps.StepResult], list[AssetCheckResult]] | None = None,
-) -> MaterializeResult:
-    database = db.get_database()
-    started = time.perf_counter()
-    with document_failures(context, database):
-        result = step()
-    metadata = {
-        **to_metadata(result.values),
-        "applied": result.applied,
-        "step_seconds": round(time.perf_counter() - started, 3),
-    }
-    if result.reason:
-        metadata["reason"] = result.reason
-        context.log.info(result.reason)
-    check_results = checks(result) if checks else []
-    failed = [c.check_name for c in check_results if not c.passed and c.severity == ERROR]
-    if failed:  # a blocking check stops the chain: the document must still end in a terminal state
-        with database.transaction() as s:
-            mark_failed(s, context.partition_key, f"data-quality check failed: {', '.join(failed)}")
-    return MaterializeResult(metadata=metadata, check_results=check_results)
-
-
-def document_asset(**kwargs: Any) -> Callable[..., AssetsDefinition]:
-    """`@asset` with what every per-document asset shares: the partitions, group, retries and kind."""
-    return asset(
-        partitions_def=documents_partitions,
+SPECS = [
+    AssetSpec(
+        stage.name,
+        deps=[previous.name] if previous else [],
+        description=stage.description,
         group_name=GROUP,
-        retry_policy=DOCUMENT_RETRY_POLICY,
         kinds={"python"},
-        **kwargs,
+        partitions_def=documents_partitions,
+        code_version=CODE_VERSIONS.get(stage.name),
+        skippable=True,  # materialised per document, only where that document got through the stage
     )
+    for previous, stage in zip([None, *STAGES[:-1]], STAGES, strict=True)
+]
+CHECK_SPECS = [
+    AssetCheckSpec(rule.name, asset=stage.name, description=rule.description, blocking=rule.blocking)
+    for stage in STAGES
+    for rule in stage.checks
+]
 
 
-def _raw(db: DatabaseResource, doc_id: str) -> RawImage:
-    with db.get_database().transaction() as s:
-        raw = s.get(RawImage, doc_id)
-        assert raw is not None
-        return raw
+def _version_tags(outcome: StageOutcome, upstream: str | None, versions: dict[tuple[str, str], str]) -> dict[str, str]:
+    """Code and data version tags, as Dagster writes them for an output, so staleness works per document."""
+    code = CODE_VERSIONS.get(outcome.stage)
+    parent = versions.get((outcome.doc_id, upstream)) if upstream else None
+    digest = hashlib.sha256(
+        json.dumps([code, parent, outcome.result.values], sort_keys=True, default=str).encode()
+    ).hexdigest()[:24]
+    versions[(outcome.doc_id, outcome.stage)] = digest
+    tags = {DATA_VERSION_TAG: digest}
+    if code:
+        tags[CODE_VERSION_TAG] = code
+    if upstream and parent:
+        tags[get_input_data_version_tag(AssetKey(upstream))] = parent
+    return tags
 
 
-@document_asset(
-    description="sha256 and 64-bit perceptual hash of the first page; exact duplicates join an image group.",
-    check_specs=[
-        _spec("document_hash", "hash_well_formed", "sha256 is 64 hex digits and the perceptual hash 16"),
-        _spec("document_hash", "not_a_duplicate", "warns when the bytes were uploaded before", blocking=False),
-    ],
-)
-def document_hash(
-    context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource
-) -> MaterializeResult:
-    def checks(result: steps.StepResult) -> list[AssetCheckResult]:
-        v = result.values
-        return [
-            _check("hash_well_formed", quality.hash_well_formed(v["sha256"], v["phash"])),
-            _check("not_a_duplicate", v["exact_duplicate_of"] is None, WARN, duplicate_of=v["exact_duplicate_of"]),
-        ]
-
-    return _run_step(
-        context,
-        db,
-        lambda: steps.hash_document(db.get_database(), store.get_store(), context.partition_key),
-        checks,
-    )
+def _materialisation_metadata(outcome: StageOutcome) -> dict[str, object]:
+    metadata = {
+        **to_metadata(outcome.result.values),
+        "applied": outcome.result.applied,
+        "step_seconds": round(outcome.seconds, 3),
+        "attempts": outcome.attempts,
+    }
+    if outcome.result.reason:
+        metadata["reason"] = outcome.result.reason
+    return metadata
 
 
-@document_asset(
-    deps=[document_hash],
-    code_version=code_version(Settings.from_env()),
+@multi_asset(
+    name="document_pipeline",
+    specs=SPECS,
+    check_specs=CHECK_SPECS,
+    can_subset=True,
+    partitions_def=documents_partitions,
+    # A backfill (ella rerun-failed, ella reclassify) runs its documents in ranged runs of a batch each.
+    backfill_policy=BackfillPolicy.multi_run(_settings.batch_size),
     pool=ENGINE_POOL,
-    description="Document type, confidence, tax year and source from the configured engine; "
-    "appends a classification history row.",
-    check_specs=[
-        _spec("classification", "doc_type_known", "doc type is one of the supported types or UNKNOWN"),
-        _spec("classification", "confidence_in_range", "confidence lies in [0, 1]"),
-        _spec("classification", "confidence_not_low", "warns below the review threshold", blocking=False),
-    ],
 )
-def classification(
+def document_pipeline(
     context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource, engine: EngineResource
-) -> MaterializeResult:
-    def checks(result: steps.StepResult) -> list[AssetCheckResult]:
-        v = result.values
-        return [
-            _check("doc_type_known", quality.doc_type_known(v["doc_type"]), doc_type=v["doc_type"]),
-            _check("confidence_in_range", quality.confidence_in_range(v["confidence"]), confidence=v["confidence"]),
-            _check(
-                "confidence_not_low",
-                decide_route(v["confidence"]).value != "unclassified",
-                WARN,
-                confidence=v["confidence"],
-            ),
-        ]
-
-    return _run_step(
-        context,
-        db,
-        lambda: steps.classify_document(
-            db.get_database(), store.get_store(), engine.get_engine(), context.partition_key, context.run_id
-        ),
-        checks,
-    )
-
-
-@document_asset(
-    deps=[classification],
-    description="Confidence routing: auto-link (>= 0.85), needs review (0.60-0.85, VERIFY_DOCS) "
-    "or unclassified (AI_FAILED).",
-    check_specs=[_spec("routing", "route_matches_thresholds", "the stored route is the one the thresholds give")],
-)
-def routing(context: AssetExecutionContext, db: DatabaseResource) -> MaterializeResult:
-    def checks(result: steps.StepResult) -> list[AssetCheckResult]:
-        v = result.values
-        expected = quality.expected_route(v["route"], v["confidence"])
-        return [_check("route_matches_thresholds", v["route"] == expected, route=v["route"], expected=expected)]
-
-    return _run_step(context, db, lambda: steps.route_document(db.get_database(), context.partition_key), checks)
-
-
-@document_asset(
-    deps=[routing],
-    description="Renames classified documents to cases/{case}/docs/{TaxYear}_{DocType}_{Source}_{Client}.{ext}.",
-    check_specs=[
-        _spec("renamed_key", "key_follows_convention", "a renamed key follows the convention"),
-        _spec("renamed_key", "object_exists", "the document's current key exists in the store"),
-    ],
-)
-def renamed_key(
-    context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource
-) -> MaterializeResult:
-    def checks(result: steps.StepResult) -> list[AssetCheckResult]:
-        key = _raw(db, context.partition_key).storage_key
-        renamed = "/docs/" in key
-        return [
-            _check("key_follows_convention", quality.key_follows_convention(key), renamed=renamed),
-            _check("object_exists", store.get_store().exists(key)),
-        ]
-
-    return _run_step(
-        context,
-        db,
-        lambda: steps.rename_document(db.get_database(), store.get_store(), context.partition_key),
-        checks,
-    )
+) -> Iterator[AssetMaterialization | AssetCheckEvaluation]:
+    selected = context.selected_asset_keys
+    stages = [stage for stage in STAGES if AssetKey(stage.name) in selected]
+    upstream = {stage.name: previous.name for previous, stage in zip(STAGES, STAGES[1:], strict=False)}
+    doc_ids = list(context.partition_keys)
+    context.log.info(f"{len(doc_ids)} documents, stages {', '.join(s.name for s in stages)}")
+    failures: list[DocumentFailure] = []
+    versions: dict[tuple[str, str], str] = {}
+    for event in process_batch(
+        db.get_database(),
+        store.get_store(),
+        engine.get_engine(),
+        doc_ids,
+        stages,
+        run_id=context.run.run_id,
+        on_retry=context.log.warning,
+    ):
+        if isinstance(event, DocumentFailure):
+            failures.append(event)
+            context.log.error(f"document {event.doc_id} failed at {event.stage}: {event.reason}")
+            continue
+        if event.result.reason:
+            context.log.info(f"document {event.doc_id} {event.stage}: {event.result.reason}")
+        yield AssetMaterialization(
+            asset_key=event.stage,
+            partition=event.doc_id,
+            metadata=_materialisation_metadata(event),
+            tags=_version_tags(event, upstream.get(event.stage), versions),
+        )
+        for check in event.checks:
+            yield AssetCheckEvaluation(
+                asset_key=AssetKey(event.stage),
+                check_name=check.name,
+                passed=check.passed,
+                metadata=to_metadata(check.metadata),
+                severity=AssetCheckSeverity.ERROR if check.blocking else AssetCheckSeverity.WARN,
+                blocking=check.blocking,
+                partition=event.doc_id,
+            )
+    if failures:
+        listed = "; ".join(f"{f.doc_id} at {f.stage}: {f.reason}" for f in failures[:MAX_FAILED_LISTED])
+        more = f" (and {len(failures) - MAX_FAILED_LISTED} more)" if len(failures) > MAX_FAILED_LISTED else ""
+        raise Failure(
+            description=f"{len(failures)} of {len(doc_ids)} documents failed: {listed}{more}",
+            metadata={
+                "failed_documents": MetadataValue.json(
+                    [{"document": f.doc_id, "stage": f.stage, "reason": f.reason} for f in failures]
+                ),
+                "documents": len(doc_ids),
+            },
+            allow_retries=False,
+        )
 
 
-@document_asset(
-    deps=[renamed_key],
-    pool=ENGINE_POOL,
-    description="Structured fields for OCR-eligible types, validated against a versioned JSON schema.",
-    check_specs=[
-        _spec("ocr_extract", "valid_against_schema", "stored fields validate against their schema version"),
-        _spec("ocr_extract", "key_fields_present", "warns when key fields are missing", blocking=False),
-        _spec("ocr_extract", "key_fields_confident", "warns when a key field's validators doubt it", blocking=False),
-    ],
-)
-def ocr_extract(
-    context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource, engine: EngineResource
-) -> MaterializeResult:
-    def checks(result: steps.StepResult) -> list[AssetCheckResult]:
-        with db.get_database().transaction() as s:
-            row = s.get(Extraction, context.partition_key)
-            errors = quality.extraction_errors(row.doc_type, row.data) if row and result.applied else []
-        missing = result.values.get("missing_key_fields", [])
-        doubtful = quality.doubtful_key_fields(row.doc_type, row.field_confidences) if row and result.applied else []
-        return [
-            _check("valid_against_schema", not errors, errors=errors),
-            _check("key_fields_present", not missing, WARN, missing=missing),
-            _check("key_fields_confident", not doubtful, WARN, doubtful=doubtful),
-        ]
-
-    return _run_step(
-        context,
-        db,
-        lambda: steps.extract_document(
-            db.get_database(), store.get_store(), engine.get_engine(), context.partition_key
-        ),
-        checks,
-    )
-
-
-@document_asset(
-    deps=[ocr_extract],
-    description="One transaction: digital doc upserted, checklist item counted once, raw image LINKED.",
-    check_specs=[_spec("digital_doc", "agrees_with_raw_image", "digital doc, raw image and checklist item agree")],
-)
-def digital_doc(context: AssetExecutionContext, db: DatabaseResource) -> MaterializeResult:
-    def checks(result: steps.StepResult) -> list[AssetCheckResult]:
-        with db.get_database().transaction() as s:
-            problems = quality.digital_doc_problems(s, context.partition_key, result.applied)
-        return [_check("agrees_with_raw_image", not problems, problems=problems)]
-
-    return _run_step(context, db, lambda: steps.link_document(db.get_database(), context.partition_key), checks)
-
-
-DOCUMENT_ASSETS = [document_hash, classification, routing, renamed_key, ocr_extract, digital_doc]
+DOCUMENT_ASSETS = [document_pipeline]

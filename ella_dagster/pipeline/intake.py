@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from ella_dagster.db.models import ChecklistItem, ChecklistTemplate, Client, RawImage, TaxCase
 from ella_dagster.db.session import Database
 from ella_dagster.domain.doc_types import DocType
@@ -88,6 +90,35 @@ def upload_files(
         store.record_upload(upload_id, key)
         outcomes.append(UploadOutcome(filename, upload_id, key))
     return outcomes
+
+
+def registered_ids(db: Database, upload_ids: list[str]) -> set[str]:
+    """Which of these uploads already have their raw_images row."""
+    found: set[str] = set()
+    with db.transaction() as s:
+        for start in range(0, len(upload_ids), 500):
+            chunk = upload_ids[start : start + 500]
+            found.update(s.scalars(select(RawImage.id).where(RawImage.id.in_(chunk))))
+    return found
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether registering may work on a later try: the database or the store was unavailable, as
+    opposed to a marker that can never be registered (no such case, a malformed key)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):  # locked, restarted, pool exhausted
+        return True
+    if isinstance(exc, DBAPIError):  # integrity (no such case), data errors: the marker itself is wrong
+        return False
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return status >= 500 or status == 429 or exc.response.get("Error", {}).get("Code") in ("SlowDown", "Throttling")
+    if isinstance(exc, BotoCoreError):  # connection refused, timeouts, a truncated response
+        return True
+    return isinstance(exc, OSError | TimeoutError) and not isinstance(exc, FileNotFoundError)
 
 
 def register_upload(db: Database, store: DocumentStore, marker: UploadMarker) -> RawImage:

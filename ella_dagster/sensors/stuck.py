@@ -14,6 +14,11 @@ from dagster import (
     SkipReason,
     sensor,
 )
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
 from sqlalchemy import select
 
 from ella_dagster.assets.documents import documents_partitions
@@ -34,12 +39,24 @@ LIVE = [
 ]
 
 
+def _covered_by_live_run(doc_id: str, live: list) -> bool:  # noqa: ANN001 - DagsterRun
+    """A live run works on the document: its own partition, or a batch range around it (ids are
+    time-ordered and partitions are added in upload order, so the range is compared by id)."""
+    for run in live:
+        if run.tags.get(PARTITION_NAME_TAG) == doc_id:
+            return True
+        start, end = run.tags.get(ASSET_PARTITION_RANGE_START_TAG), run.tags.get(ASSET_PARTITION_RANGE_END_TAG)
+        if start and end and start <= doc_id <= end:
+            return True
+    return False
+
+
 @sensor(
     job=process_documents_job,
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Documents unfinished for ELLA_STUCK_AFTER_MINUTES with no live run get a new run "
-    f"(at most {MAX_ATTEMPTS} runs a document; then FAILED with an AI_FAILED action).",
+    description="Documents unfinished for ELLA_STUCK_AFTER_MINUTES with no live run get a run of their own "
+    f"(at most {MAX_ATTEMPTS} such runs a document; then FAILED with an AI_FAILED action).",
 )
 def stuck_documents_sensor(context: SensorEvaluationContext, db: DatabaseResource) -> SensorResult | SkipReason:
     database = db.get_database()
@@ -53,27 +70,30 @@ def stuck_documents_sensor(context: SensorEvaluationContext, db: DatabaseResourc
                 .limit(PER_TICK)
             )
         )
-    requests, known = [], set(context.instance.get_dynamic_partitions(documents_partitions.name))
+    if not stuck:
+        return SkipReason("no unfinished documents")
+    live = list(context.instance.get_runs(RunsFilter(job_name=process_documents_job.name, statuses=LIVE)))
+    requests = []
     for doc_id in stuck:
-        runs = context.instance.get_runs(RunsFilter(tags={"dagster/partition": doc_id}))
-        if any(run.status in LIVE for run in runs):
+        if _covered_by_live_run(doc_id, live):
             continue
-        if len(runs) >= MAX_ATTEMPTS:
+        redrives = context.instance.get_runs_count(RunsFilter(tags={"ella/document": doc_id}))
+        if redrives >= MAX_ATTEMPTS:
             with database.transaction() as s:
-                mark_failed(s, doc_id, f"stuck: {len(runs)} runs ended without finishing the document")
+                mark_failed(s, doc_id, f"stuck: {redrives} runs ended without finishing the document")
             continue
-        context.log.info(f"re-driving document {doc_id} (run {len(runs) + 1})")
+        context.log.info(f"re-driving document {doc_id} (run {redrives + 1} of its own)")
         requests.append(
             RunRequest(
                 partition_key=doc_id,
-                run_key=f"redrive-{doc_id}-{len(runs)}",
-                tags={"ella/document": doc_id, "ella/redrive": str(len(runs))},
+                run_key=f"redrive-{doc_id}-{redrives}",
+                tags={"ella/document": doc_id, "ella/redrive": str(redrives), "ella/command": "redrive"},
             )
         )
     if not requests:
         return SkipReason(f"{len(stuck)} unfinished documents, none without a live run")
-    missing = [r.partition_key for r in requests if r.partition_key not in known]
+    # Idempotent: a document registered but never added as a partition (a crash in between) gets it now.
     return SensorResult(
         run_requests=requests,
-        dynamic_partitions_requests=[documents_partitions.build_add_request(missing)] if missing else [],
+        dynamic_partitions_requests=[documents_partitions.build_add_request([r.partition_key for r in requests])],
     )

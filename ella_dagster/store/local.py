@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import secrets
 from pathlib import Path
 
 from ella_dagster.store.base import JOURNAL_PREFIX, DocumentStore, ObjectInfo, StoredObject
@@ -25,16 +25,52 @@ class LocalDocumentStore(DocumentStore):
     def _meta_path(self, key: str) -> Path:
         return self.root / _META / f"{key}.json"
 
+    @staticmethod
+    def _written(path: Path, data: bytes) -> Path:
+        """A new temporary file beside `path` holding `data`, flushed to disk. Its own name (two writers
+        never share one) starts with a dot, so no listing takes it for an object or a marker."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        return tmp
+
+    def _write_meta(self, key: str, metadata: dict[str, str] | None) -> None:
+        """The object's metadata replaced as a whole (as on S3): none leaves no file."""
+        meta = self._meta_path(key)
+        if not metadata:
+            meta.unlink(missing_ok=True)
+            return
+        tmp = self._written(meta, json.dumps(metadata).encode())
+        os.replace(tmp, meta)
+
     def put(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        if metadata:
-            meta = self._meta_path(key)
-            meta.parent.mkdir(parents=True, exist_ok=True)
-            meta.write_text(json.dumps(metadata))
-        os.replace(tmp, path)  # atomic: a reader never sees half a file
+        tmp = self._written(path, data)
+        try:
+            self._write_meta(key, metadata)
+            os.replace(tmp, path)  # atomic: a reader never sees half a file
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def put_if_absent(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+        path = self._path(key)
+        tmp = self._written(path, data)
+        try:
+            try:
+                os.link(tmp, path)  # atomic and exclusive: FileExistsError when the key is taken
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: exclusive create (O_EXCL) instead
+                with open(path, "xb") as file:
+                    file.write(data)
+        finally:
+            tmp.unlink(missing_ok=True)
+        # Only the writer that created the object writes its metadata; nobody reads the key before
+        # the database points at it, which is after this returns.
+        self._write_meta(key, metadata)
 
     def get(self, key: str) -> StoredObject:
         info = self.stat(key)
@@ -51,30 +87,28 @@ class LocalDocumentStore(DocumentStore):
         return self._path(key).exists()
 
     def copy(self, source: str, target: str) -> None:
-        destination = self._path(target)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self._path(source), destination)
-        if self._meta_path(source).exists():
-            self._meta_path(target).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(self._meta_path(source), self._meta_path(target))
+        """Replaces `target` in one step (through a temporary file), never leaving half a file."""
+        original = self.get(source)
+        self.put(target, original.data, original.metadata)
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
         self._meta_path(key).unlink(missing_ok=True)
 
-    def _list_journal(self, after: str | None, limit: int) -> list[tuple[str, str]]:
+    def _list_markers(self, after: str | None, limit: int, until: str | None = None) -> list[str]:
         journal = self.root / JOURNAL_PREFIX
         if not journal.exists():
             return []
         after_day = after.split("/")[1] if after else ""
-        found: list[tuple[str, str]] = []
+        found: list[str] = []
         # Only day folders from the cursor's day on are read.
         for day in sorted(d for d in os.listdir(journal) if d >= after_day):
             for name in sorted(os.listdir(journal / day)):
                 marker = f"{JOURNAL_PREFIX}{day}/{name}"
                 if name.startswith(".") or (after and marker <= after):
                     continue
-                found.append((marker, (journal / day / name).read_text()))
-                if len(found) >= limit:
+                if (until and marker > until) or len(found) >= limit:
                     return found
+                found.append(marker)
+        return found
         return found

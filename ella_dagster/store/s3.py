@@ -24,6 +24,17 @@ class S3DocumentStore(DocumentStore):
     def put(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, Metadata=encode_metadata(metadata or {}))
 
+    def put_if_absent(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+        # `If-None-Match: *`: S3 (and R2, MinIO) refuse the write with 412 when the key exists.
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, Metadata=encode_metadata(metadata or {}), IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+                raise FileExistsError(key) from exc
+            raise
+
     def get(self, key: str) -> StoredObject:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
@@ -60,13 +71,19 @@ class S3DocumentStore(DocumentStore):
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
 
-    def _list_journal(self, after: str | None, limit: int) -> list[tuple[str, str]]:
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": JOURNAL_PREFIX, "MaxKeys": limit}
+    def _list_markers(self, after: str | None, limit: int, until: str | None = None) -> list[str]:
+        found: list[str] = []
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": JOURNAL_PREFIX}
         if after:
             kwargs["StartAfter"] = after  # server-side: only keys after the cursor are listed
-        response = self.client.list_objects_v2(**kwargs)
-        markers = [item["Key"] for item in response.get("Contents", [])]
-        return [(m, self.get(m).data.decode()) for m in markers]
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            **kwargs, PaginationConfig={"PageSize": min(max(limit, 1), 1000)}
+        ):
+            for item in page.get("Contents", []):
+                if (until and item["Key"] > until) or len(found) >= limit:
+                    return found
+                found.append(item["Key"])
+        return found
 
 
 def _missing(exc: ClientError) -> bool:

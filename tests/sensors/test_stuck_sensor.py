@@ -3,6 +3,7 @@
 import datetime as dt
 
 from dagster import DagsterRunStatus, SensorResult, SkipReason, build_sensor_context
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from dagster._core.test_utils import create_run_for_test
 
 from ella_dagster.db.models import Action, RawImage, utcnow
@@ -10,6 +11,10 @@ from ella_dagster.pipeline.intake import seed_demo
 from ella_dagster.resources import DatabaseResource
 from ella_dagster.sensors import stuck_documents_sensor
 from tests.support.rows import raw_image
+
+
+def batch_tags(start: str, end: str) -> dict[str, str]:
+    return {ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end}
 
 
 def add_document(db, doc_id: str, *, minutes_ago: float, status: str = "PROCESSING") -> None:
@@ -27,13 +32,14 @@ def test_stuck_document_without_a_live_run_is_redriven(instance, sqlite_db) -> N
     seed_demo(sqlite_db)
     add_document(sqlite_db, "stuck", minutes_ago=60)
     add_document(sqlite_db, "busy", minutes_ago=1)  # recently touched: a run is working on it
-    create_run_for_test(
-        instance, job_name="process_documents", status=DagsterRunStatus.FAILURE, tags={"dagster/partition": "stuck"}
+    create_run_for_test(  # its batch run died
+        instance, job_name="process_documents", status=DagsterRunStatus.FAILURE, tags=batch_tags("a", "z")
     )
     result = tick(instance, sqlite_db)
     assert isinstance(result, SensorResult)
     [request] = result.run_requests
-    assert (request.partition_key, request.run_key) == ("stuck", "redrive-stuck-1")
+    assert (request.partition_key, request.run_key) == ("stuck", "redrive-stuck-0")
+    assert request.tags["ella/document"] == "stuck"
     assert list(result.dynamic_partitions_requests[0].partition_keys) == ["stuck"]
 
 
@@ -46,6 +52,17 @@ def test_a_live_run_means_not_stuck(instance, sqlite_db) -> None:
     assert isinstance(tick(instance, sqlite_db), SkipReason)
 
 
+def test_a_live_batch_around_the_document_means_not_stuck(instance, sqlite_db) -> None:
+    seed_demo(sqlite_db)
+    add_document(sqlite_db, "m-queued", minutes_ago=60)
+    create_run_for_test(
+        instance, job_name="process_documents", status=DagsterRunStatus.STARTING, tags=batch_tags("a", "n")
+    )
+    assert isinstance(tick(instance, sqlite_db), SkipReason)
+    add_document(sqlite_db, "x-outside", minutes_ago=60)  # after the batch's range: re-driven
+    assert [r.partition_key for r in tick(instance, sqlite_db).run_requests] == ["x-outside"]
+
+
 def test_after_three_runs_the_document_is_failed_with_an_action(instance, sqlite_db) -> None:
     seed_demo(sqlite_db)
     add_document(sqlite_db, "doomed", minutes_ago=60)
@@ -54,7 +71,7 @@ def test_after_three_runs_the_document_is_failed_with_an_action(instance, sqlite
             instance,
             job_name="process_documents",
             status=DagsterRunStatus.FAILURE,
-            tags={"dagster/partition": "doomed"},
+            tags={"dagster/partition": "doomed", "ella/document": "doomed"},
         )
     assert isinstance(tick(instance, sqlite_db), SkipReason)
     with sqlite_db.transaction() as s:
