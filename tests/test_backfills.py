@@ -1,27 +1,36 @@
-"""Staff and engineer workflows against a running `dagster dev` (webserver + daemon): re-running a
-failed partition with `ella rerun-failed`, and reclassifying after an engine version bump with
-`ella reclassify`."""
+"""Batches and staff workflows against a running `dagster dev` (webserver + daemon): uploads processed
+in batch runs with per-document partition status, a failed partition re-run with `ella rerun-failed`,
+and a reclassification after an engine version bump with `ella reclassify`, as ranged runs."""
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG as RANGE_END
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG as RANGE_START
 from sqlalchemy import select
 
+from ella_dagster import samples
 from ella_dagster.config import PROJECT_ROOT
-from ella_dagster.db.models import Action, ChecklistItem, ClassificationResult, DigitalDoc, RawImage
+from ella_dagster.db.models import Action, ClassificationResult, RawImage
 from ella_dagster.db.session import Database
 from ella_dagster.pipeline.intake import upload_files
-from ella_dagster.store import LocalDocumentStore, new_upload_id
+from ella_dagster.store import LocalDocumentStore
+from tests.pipeline.test_steps import snapshot
 
 BIN = Path(sys.executable).parent
 
@@ -33,10 +42,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def dagster_dev(env: dict[str, str]) -> Iterator[str]:
+def dagster_dev(env: dict[str, str], workspace: Path = PROJECT_ROOT / "workspace.yaml") -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [str(BIN / "dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+        [str(BIN / "dagster"), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)],
         env=env,
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
@@ -64,7 +73,7 @@ def dagster_dev(env: dict[str, str]) -> Iterator[str]:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def wait_processed(db: Database, count: int, timeout: float = 240) -> list[RawImage]:
+def wait_processed(db: Database, count: int, timeout: float = 420) -> list[RawImage]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.transaction() as s:
@@ -92,88 +101,141 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def test_a_failed_partition_recovers_with_rerun_failed(tmp_path: Path, generated) -> None:
-    env = environment(tmp_path)
+FLAKY_LOCATION = """
+load_from:
+  - python_module:
+      module_name: tests.support.flaky_location
+      location_name: ella_dagster
+      working_directory: {root}
+"""
+STAGES = ["document_hash", "classification", "routing", "renamed_key", "ocr_extract", "digital_doc"]
+
+
+def partition_status(instance: DagsterInstance, ids: list[str]) -> dict[str, Counter]:
+    """What the UI's partition view shows: per asset, how many documents are materialised / failed."""
+    from ella_dagster.assets import documents_partitions
+
+    return {
+        stage: Counter(
+            s.value for s in instance.get_status_by_partition(AssetKey(stage), ids, documents_partitions).values()
+        )
+        for stage in STAGES
+    }
+
+
+def document_runs(instance: DagsterInstance) -> list:
+    """Runs over documents, oldest first: the sensor's batches and the backfills' ranged runs."""
+    runs = instance.get_runs(RunsFilter())
+    return [r for r in reversed(runs) if r.job_name in ("process_documents", "__ASSET_JOB")]
+
+
+def test_batches_rerun_failed_and_reclassify_through_the_daemon(tmp_path: Path, generated) -> None:
+    """30 uploads in batches of 10: the first batch holds a corrupt file and one whose classification times
+    out once. Then the corrupt one is fixed and re-run with `ella rerun-failed`, and all 30 are reclassified
+    after an engine bump, as ranged runs."""
+    env = environment(tmp_path, ELLA_BATCH_SIZE="10", PYTHONPATH=str(PROJECT_ROOT))
+    workspace = tmp_path / "workspace.yaml"
+    workspace.write_text(FLAKY_LOCATION.format(root=PROJECT_ROOT))
     assert ella(env, "init").returncode == 0 and ella(env, "seed-demo").returncode == 0
     db, store = Database(f"sqlite:///{tmp_path / 'data' / 'ella.db'}"), LocalDocumentStore(tmp_path / "data" / "store")
-    upload_files(db, store, "case_demo", [("ssn.png", generated["ssn_card"].data)])
-    # An upload whose file has not arrived yet (a half-finished transfer): its run fails permanently.
-    late_id = new_upload_id()
-    late_key = f"cases/case_demo/raw/{late_id}.png"
-    store.record_upload(late_id, late_key)
+    rng = random.Random(7)
+    files = [("corrupt.png", generated["corrupt"].data), ("flaky.png", generated["w2"].data + b"FLAKY")]
+    files += [(f"doc{i}.png", samples.GENERATORS[i % 4](rng, 2024).data) for i in range(28)]
+    outcomes = upload_files(db, store, "case_demo", files[:20]) + upload_files(db, store, "case_demo", files[20:])
+    ids = [o.upload_id for o in outcomes]
+    corrupt, flaky = ids[0], ids[1]
+    instance = instance_at(tmp_path / "home")
 
-    with dagster_dev(env) as url:
-        first = {r.id: r for r in wait_processed(db, 2)}
-        assert first[late_id].status == "FAILED" and "missing from the store" in first[late_id].error_message
+    with dagster_dev(env, workspace) as url:
+        first = {r.id: r for r in wait_processed(db, 30)}
+        wait_for_runs(instance)
+        runs = document_runs(instance)
+        # One run per batch of ten consecutive documents, each a range of the documents partitions.
+        assert [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in runs] == [(ids[i], ids[i + 9]) for i in (0, 10, 20)]
+        assert [r.status for r in runs] == [
+            DagsterRunStatus.FAILURE,
+            DagsterRunStatus.SUCCESS,
+            DagsterRunStatus.SUCCESS,
+        ]
+        # The partition view: 29 documents materialised at every stage, the corrupt one failed.
+        assert partition_status(instance, ids) == {stage: Counter(MATERIALIZED=29, FAILED=1) for stage in STAGES}
+        assert first[corrupt].status == "FAILED" and "corrupt" in first[corrupt].error_message
+        assert (
+            first[flaky].status == "LINKED" and json.loads((tmp_path / "data" / "flaky_attempts.json").read_text()) == 2
+        )
+        attempts = {
+            e.asset_materialization.partition: e.asset_materialization.metadata["attempts"].value
+            for e in instance.fetch_materializations(AssetKey("classification"), limit=100).records
+            for e in [e.event_log_entry]
+        }
+        assert attempts[flaky] == 2 and {attempts[i] for i in ids[2:]} == {1}  # retried alone, in its batch
+        failure = next(
+            e for e in instance.all_logs(runs[0].run_id) if e.dagster_event and e.dagster_event.is_step_failure
+        )
+        assert (
+            f"1 of 10 documents failed: {corrupt} at document_hash"
+            in failure.dagster_event.step_failure_data.error.message
+        )
+
+        # Staff fix the file and re-run what failed: only the corrupt document runs again.
         store.put(
-            late_key,
-            generated["w2"].data,
-            {"case-id": "case_demo", "original-filename": "w2.png", "mime-type": "image/png"},
+            first[corrupt].storage_key,
+            generated["1099nec"].data,
+            {"case-id": "case_demo", "original-filename": "nec.png", "mime-type": "image/png"},
         )
         result = ella(env, "rerun-failed", "--url", url)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "backfill" in result.stdout and "/runs/b/" in result.stdout and "COMPLETED" in result.stdout
+        wait_for_runs(instance)
+        assert partition_status(instance, ids) == {stage: Counter(MATERIALIZED=30) for stage in STAGES}
 
     with db.transaction() as s:
-        raw = s.get(RawImage, late_id)
-        assert (raw.status, raw.route, raw.classified_type, raw.original_filename) == (
+        raw = s.get(RawImage, corrupt)
+        assert (raw.status, raw.classified_type, raw.original_filename, raw.error_message) == (
             "LINKED",
-            "auto-linked",
-            "W2",
-            "w2.png",
+            "FORM_1099_NEC",
+            "nec.png",
+            None,
         )
-        assert raw.error_message is None and raw.storage_key.startswith("cases/case_demo/docs/2024_W2_")
-        assert s.get(DigitalDoc, f"dd_{late_id}").extracted_data["wages"] == generated["w2"].fields["wages"]
-        assert s.get(ChecklistItem, raw.checklist_item_id).received_count == 1
-        actions = s.scalars(select(Action).where(Action.raw_image_id == late_id)).all()
+        actions = s.scalars(select(Action).where(Action.raw_image_id == corrupt)).all()
         assert [(a.type, a.is_completed) for a in actions] == [("AI_FAILED", True)]  # resolved, not deleted
-        ssn = s.get(RawImage, next(i for i in first if i != late_id))
-        assert ssn.status == "LINKED" and ssn.processed_at == first[ssn.id].processed_at  # untouched
+        untouched = {r.id: r.processed_at for r in s.scalars(select(RawImage).where(RawImage.id != corrupt))}
+    assert untouched == {i: first[i].processed_at for i in ids if i != corrupt}
+    before = snapshot(db)
 
-
-def test_reclassify_after_an_engine_bump_touches_only_the_selection(tmp_path: Path, generated) -> None:
-    env = environment(tmp_path)
-    assert ella(env, "init").returncode == 0 and ella(env, "seed-demo").returncode == 0
-    db, store = Database(f"sqlite:///{tmp_path / 'data' / 'ella.db'}"), LocalDocumentStore(tmp_path / "data" / "store")
-    upload_files(
-        db,
-        store,
-        "case_demo",
-        [
-            ("w2.png", generated["w2"].data),
-            ("nec.png", generated["1099nec"].data),
-            ("ssn.png", generated["ssn_card"].data),
-        ],
-    )
-    with dagster_dev(env):
-        before = {r.id: r for r in wait_processed(db, 3)}
-    w2_id = next(i for i, r in before.items() if r.classified_type == "W2")
-
-    bumped = environment(tmp_path, ELLA_ENGINE_REVISION="r2")
-    with dagster_dev(bumped) as url:
-        dry = ella(bumped, "reclassify", "--doc-type", "W2", "--dry-run")
-        assert f"1 documents: {w2_id}" in dry.stdout
-        result = ella(bumped, "reclassify", "--doc-type", "W2", "--url", url)
+    # An engine bump: reclassify all 30 as ranged runs of a batch each; the rows come back identical
+    # but for the new classification history row (same answers, new engine version).
+    bumped = environment(tmp_path, ELLA_BATCH_SIZE="10", ELLA_ENGINE_REVISION="r2", PYTHONPATH=str(PROJECT_ROOT))
+    with dagster_dev(bumped, workspace) as url:
+        dry = ella(bumped, "reclassify", "--dry-run")
+        assert f"30 documents: {ids[0]}" in dry.stdout
+        done_before = len(document_runs(instance))
+        result = ella(bumped, "reclassify", "--url", url)
         assert result.returncode == 0, result.stdout + result.stderr
-
+        wait_for_runs(instance)
+        backfill_runs = document_runs(instance)[done_before:]
+    assert len(backfill_runs) == 3 and all(RANGE_START in r.tags for r in backfill_runs)
+    assert {r.status for r in backfill_runs} == {DagsterRunStatus.SUCCESS}
     with db.transaction() as s:
-        after = {r.id: r for r in s.scalars(select(RawImage))}
-        history = {
-            i: [
-                h.engine_version
-                for h in s.scalars(
-                    select(ClassificationResult)
-                    .where(ClassificationResult.raw_image_id == i)
-                    .order_by(ClassificationResult.id)
-                )
-            ]
-            for i in after
-        }
-        item = s.get(ChecklistItem, after[w2_id].checklist_item_id)
-        open_actions = s.scalars(select(Action).where(Action.is_completed.is_(False))).all()
-    assert len(history[w2_id]) == 2 and history[w2_id][1].endswith("+r2")
-    assert after[w2_id].processed_at > before[w2_id].processed_at and after[w2_id].status == "LINKED"
-    for doc_id in after.keys() - {w2_id}:
-        assert len(history[doc_id]) == 1 and not history[doc_id][0].endswith("+r2")
-        assert after[doc_id].processed_at == before[doc_id].processed_at
-    assert item.received_count == 1 and open_actions == []
+        versions = Counter(h.engine_version.endswith("+r2") for h in s.scalars(select(ClassificationResult)))
+    assert versions[True] == 30
+    after = snapshot(db)
+    assert after["history"] == before["history"] + 30
+    assert {**after, "history": 0} == {**before, "history": 0}  # re-running every batch leaves identical rows
+
+
+def wait_for_runs(instance: DagsterInstance, timeout: float = 300) -> None:
+    from ella_dagster.daemon import runs_in_flight
+
+    deadline = time.monotonic() + timeout
+    while runs_in_flight(instance) or instance.get_backfills_count(
+        BulkActionsFilter(statuses=[BulkActionStatus.REQUESTED])
+    ):
+        assert time.monotonic() < deadline, "runs still in flight"
+        time.sleep(1)
+
+
+def instance_at(home: Path) -> DagsterInstance:
+    from dagster._core.instance.ref import InstanceRef
+
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))

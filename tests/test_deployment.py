@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
 from sqlalchemy import select
 
+from ella_dagster.assets import documents_partitions
 from ella_dagster.config import PROJECT_ROOT
 from ella_dagster.daemon import start_daemon, stop, wait_until_processed
 from ella_dagster.db.models import Action, RawImage
@@ -60,11 +61,12 @@ def test_daemon_sensor_and_runs_process_uploads_end_to_end(tmp_path: Path, gener
         assert [a.type for a in s.scalars(select(Action).where(Action.raw_image_id == scan.id))] == ["AI_FAILED"]
 
     assert sorted(instance.get_dynamic_partitions("documents")) == [w2.id, scan.id]
-    statuses = {}
-    for doc in (w2.id, scan.id):
-        runs = instance.get_runs(RunsFilter(tags={"dagster/partition": doc}))
-        statuses[doc] = {r.status for r in runs}
-    assert statuses == {w2.id: {DagsterRunStatus.SUCCESS}, scan.id: {DagsterRunStatus.FAILURE}}
+    # One batch run for both; it failed for the broken scan, and the partition view says which document.
+    [run] = instance.get_runs(RunsFilter(job_name="process_documents"))
+    assert run.status == DagsterRunStatus.FAILURE and run.tags["ella/batch_size"] == "2"
+    for stage in ("document_hash", "digital_doc"):
+        status = instance.get_status_by_partition(AssetKey(stage), [w2.id, scan.id], documents_partitions)
+        assert {k: v.value for k, v in status.items()} == {w2.id: "MATERIALIZED", scan.id: "FAILED"}
 
 
 def _instance(home: Path) -> DagsterInstance:

@@ -72,7 +72,7 @@ def stuck_documents_sensor(context: SensorEvaluationContext, db: DatabaseResourc
         )
     if not stuck:
         return SkipReason("no unfinished documents")
-    live = list(context.instance.get_runs(RunsFilter(job_name=process_documents_job.name, statuses=LIVE)))
+    live = list(context.instance.get_runs(RunsFilter(statuses=LIVE)))  # batches, backfills, re-drives
     requests = []
     for doc_id in stuck:
         if _covered_by_live_run(doc_id, live):

@@ -44,7 +44,7 @@ from ella_dagster.store import DocumentStore
 from ella_dagster.store.base import journal_floor, upload_id_of
 
 _settings = Settings.from_env()
-# Runs of the document job that hold a run slot or wait for one.
+# Runs that hold a run slot or wait for one (batches, backfills, re-drives).
 BUSY = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 MAX_CONCURRENT_RUNS = 2  # dagster.yaml: concurrency.runs.max_concurrent_runs
 
@@ -149,7 +149,7 @@ def new_uploads_sensor(
     cursor.pending += fresh
     slots_free = (
         bool(cursor.pending)
-        and context.instance.get_runs_count(RunsFilter(job_name=process_documents_job.name, statuses=BUSY))
+        and context.instance.get_runs_count(RunsFilter(statuses=BUSY))
         < MAX_CONCURRENT_RUNS
     )
     batches = _batches(
