@@ -82,6 +82,17 @@ class ImageGroup(Base):
 
 class RawImage(Base):
     __tablename__ = "raw_images"
+    __table_args__ = (
+        # A renamed key is one document's: the rename claims it by writing it here (migration 0004).
+        # Raw keys (storage_key = original_key) are unique per upload already and stay out of the index.
+        Index(
+            "uq_raw_images_renamed_key",
+            "storage_key",
+            unique=True,
+            sqlite_where=text("storage_key <> original_key"),
+            postgresql_where=text("storage_key <> original_key"),
+        ),
+    )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the document id = partition key
     case_id: Mapped[str] = mapped_column(ForeignKey("tax_cases.id"), index=True)
     storage_key: Mapped[str] = mapped_column(String(512))

@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -288,7 +288,23 @@ def _checklist_item_id(session: Session, case_id: str, doc_type: DocType) -> str
 
 
 # 4 --------------------------------------------------------------------------------------------
+class _NotOurs(Exception):
+    """The rename lost its claim: the row moved meanwhile, or the object holds other bytes."""
+
+
+class StoredBytesDiffer(Exception):
+    """The document's object does not hold the bytes that were hashed: nothing is copied on."""
+
+
 def rename_document(db: Database, store: DocumentStore, doc_id: str) -> StepResult:
+    """Gives the document its conventional name without ever sharing or overwriting an object.
+
+    A key is claimed by writing it into the row inside a transaction kept open while the object is
+    copied there: the unique index on renamed keys makes a second claimant of the same key wait and
+    then fail (IntegrityError), and it takes the name with the document id instead. The store write is
+    conditional too (`copy_if_absent`: never over another object, re-read and compared). The row
+    shows the new key only once the object is in place; the old object goes only after that commit.
+    Any failure leaves the document on its old key."""
     with db.transaction() as s:
         raw = _raw(s, doc_id)
         if raw.status not in ("CLASSIFIED", "LINKED"):
@@ -298,23 +314,47 @@ def rename_document(db: Database, store: DocumentStore, doc_id: str) -> StepResu
         ).first()
         parts = NamingComponents(raw.classified_type or DocType.UNKNOWN, raw.tax_year, raw.source, client_name)
         target = renamed_key(raw.case_id, raw.original_key, parts, today=raw.uploaded_at.date())
+        stem, ext = target.rsplit(".", 1)
+        suffixed = f"{stem}_{raw.id[-6:]}.{ext}"  # two papers with the same name: the id keeps them apart
         taken = s.scalars(select(RawImage.id).where(RawImage.storage_key == target, RawImage.id != raw.id)).first()
-        if taken:  # two papers with the same name: the document id keeps them apart
-            stem, ext = target.rsplit(".", 1)
-            target = f"{stem}_{raw.id[-6:]}.{ext}"
-        current = raw.storage_key
-    if current == target:
-        return StepResult(values={"key": target, "renamed": False, "already_named": True})
-    try:
-        deleted_old = store.move(current, target)
-    except Exception as exc:  # noqa: BLE001 - graceful degradation: the document keeps its key
-        return StepResult(False, f"rename failed, key kept: {exc.__class__.__name__}", {"key": current})
-    with db.transaction() as s:
-        raw = _raw(s, doc_id)
-        raw.storage_key, raw.display_name = target, display_name_from_key(target)
-    return StepResult(
-        values={"key": target, "previous_key": current, "renamed": True, "old_object_deleted": deleted_old}
-    )
+        current, expected_sha = raw.storage_key, raw.sha256
+    candidates = [suffixed] if taken else [target, suffixed]
+    for candidate in candidates:
+        if candidate == current:
+            return StepResult(values={"key": current, "renamed": False, "already_named": True})
+        try:
+            with db.transaction() as s:
+                claimed = s.execute(
+                    update(RawImage)
+                    .where(RawImage.id == doc_id, RawImage.storage_key == current)
+                    .values(storage_key=candidate, display_name=display_name_from_key(candidate))
+                    .execution_options(synchronize_session=False)
+                )
+                if claimed.rowcount != 1:  # renamed by another run of this document meanwhile
+                    raise _NotOurs
+                try:
+                    digest = store.copy_if_absent(current, candidate)
+                except FileExistsError as exc:  # an object nobody claims holds other bytes: leave it
+                    raise _NotOurs from exc
+                if expected_sha and digest != expected_sha:
+                    raise StoredBytesDiffer
+        except Exception as exc:  # noqa: BLE001 - rolled back: graceful degradation, the key is kept
+            with db.transaction() as s:
+                now = _raw(s, doc_id).storage_key
+            if now != current:
+                return StepResult(False, "not renamed: renamed by another run", {"key": now})
+            if isinstance(exc, IntegrityError | _NotOurs):
+                continue  # the name is another document's: the next candidate
+            return StepResult(False, f"rename failed, key kept: {exc.__class__.__name__}", {"key": current})
+        try:  # the new object is in place, verified and recorded: the old one may go
+            store.delete(current)
+            deleted_old = True
+        except Exception:  # noqa: BLE001 - any delete failure leaves a harmless orphan
+            deleted_old = False
+        return StepResult(
+            values={"key": candidate, "previous_key": current, "renamed": True, "old_object_deleted": deleted_old}
+        )
+    return StepResult(False, "rename failed, key kept: every candidate name is taken", {"key": current})
 
 
 # 5 --------------------------------------------------------------------------------------------

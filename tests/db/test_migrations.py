@@ -1,11 +1,12 @@
 """The Alembic migrations build the same schema on SQLite and PostgreSQL."""
 
 import pytest
-from sqlalchemy import inspect
+from alembic import command
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from ella_dagster.db.models import Action, Base
-from ella_dagster.db.session import Database
+from ella_dagster.db.models import Action, Base, RawImage
+from ella_dagster.db.session import Database, alembic_config
 from ella_dagster.pipeline.intake import seed_demo
 from tests.support.rows import raw_image
 
@@ -57,3 +58,39 @@ def test_one_open_action_per_document_and_type(database: Database) -> None:
         second = _action("a2")
         second.raw_image_id = "doc1"
         s.add(second)
+
+
+def test_a_renamed_key_belongs_to_one_document(database: Database) -> None:
+    seed_demo(database)
+    renamed = {"storage_key": "cases/case_demo/docs/2024_W2_Acme.png"}
+    with database.transaction() as s:
+        s.add_all([raw_image("doc1", original_key="raw/1.png", **renamed), raw_image("doc2", original_key="raw/2.png")])
+    with pytest.raises(IntegrityError), database.transaction() as s:
+        s.get(RawImage, "doc2").storage_key = renamed["storage_key"]
+    with database.transaction() as s:  # raw keys (storage_key = original_key) are not in the index
+        s.add_all([raw_image("doc3"), raw_image("doc4")])
+
+
+def test_upgrading_a_database_whose_documents_share_a_renamed_key(database: Database) -> None:
+    """Rows left sharing a key by the rename race: the first upload keeps it, the others go back to
+    their raw key, and the index is built."""
+    command.downgrade(alembic_config(database.url), "0003")
+    seed_demo(database)
+    shared = "cases/case_demo/docs/2024_W2_Acme.png"
+    with database.transaction() as s:
+        for n in (3, 1, 2):
+            s.add(
+                raw_image(f"doc{n}", storage_key=shared, original_key=f"raw/{n}.png", display_name="2024_W2_Acme.png")
+            )
+        s.add(raw_image("doc4", storage_key="cases/case_demo/docs/other.png", original_key="raw/4.png"))
+    database.migrate()
+    with database.transaction() as s:
+        keys = {r.id: (r.storage_key, r.display_name) for r in s.scalars(select(RawImage))}
+    assert keys == {
+        "doc1": (shared, "2024_W2_Acme.png"),
+        "doc2": ("raw/2.png", None),
+        "doc3": ("raw/3.png", None),
+        "doc4": ("cases/case_demo/docs/other.png", None),
+    }
+    with pytest.raises(IntegrityError), database.transaction() as s:
+        s.get(RawImage, "doc2").storage_key = shared
