@@ -3,16 +3,58 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from ella_dagster.config import Settings
 from ella_dagster.db.session import Database
-from ella_dagster.domain.uploads import UploadRejected
+from ella_dagster.domain.uploads import MAX_BATCH, MAX_IMAGE_BYTES, MAX_PDF_BYTES, UploadRejected
 
 console = Console(width=None if sys.stdout.isatty() else 150)
+errors = Console(stderr=True, soft_wrap=True, highlight=False)
+MAX_INPUT_BYTES = max(MAX_IMAGE_BYTES, MAX_PDF_BYTES)  # the largest file any upload rule accepts
+
+
+class InputRejected(Exception):
+    """A file named on the command line that cannot be used; the message is the one-line reason."""
+
+
+def error_line(message: str, command: str | None = None) -> None:
+    """One line on stderr: `ella[ command]: message`, never interpreted as markup."""
+    errors.print(escape(f"ella{f' {command}' if command else ''}: {message}"), style="red")
+
+
+def read_input(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a file named on the command line, or InputRejected: missing, a directory, a device
+    or pipe, unreadable, empty, or larger than `limit` (checked before reading, so a huge file or
+    /dev/zero is never read into memory)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputRejected("no such file") from None
+    except OSError as exc:
+        raise InputRejected(f"cannot read: {exc.strerror or type(exc).__name__}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputRejected("is a directory; name the files in it")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputRejected("not a regular file")
+    if info.st_size > limit:
+        raise InputRejected(f"larger than {limit // (1024 * 1024)} MB; not read")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise InputRejected(f"cannot read: {exc.strerror or type(exc).__name__}") from None
+    if len(data) > limit:
+        raise InputRejected(f"larger than {limit // (1024 * 1024)} MB; not read")
+    if not data:
+        raise InputRejected("empty file")
+    return data
 
 
 def _database() -> Database:
@@ -37,22 +79,47 @@ def cmd_seed_demo(_: argparse.Namespace) -> int:
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
+    """Every bad argument is one line; the good files of a batch are stored all the same. Exit code 0
+    when every file was stored, 1 when some file was rejected, 2 when the whole batch was (bad or
+    unknown case, too many files, no file to send)."""
+    from ella_dagster.domain.uploads import check_batch_size
     from ella_dagster.pipeline.intake import upload_files
     from ella_dagster.resources import resources_from_settings
 
-    store = resources_from_settings(Settings.from_env())["store"].get_store()  # type: ignore[attr-defined]
-    files = [(Path(p).name, Path(p).read_bytes()) for p in args.files]
-    try:
-        outcomes = upload_files(_database(), store, args.case, files)
-    except UploadRejected as exc:
-        console.print(f"[red]rejected: {exc}[/red]")
+    if not args.files:
+        error_line("no files given: ella upload --case CASE FILE...", "upload")
         return 2
-    for outcome in outcomes:
+    store = resources_from_settings(Settings.from_env())["store"].get_store()  # type: ignore[attr-defined]
+    db = _database()
+    try:
+        check_batch_size(len(args.files))  # before reading anything: at most 20 files of at most 20 MB
+        upload_files(db, store, args.case, [])  # the case id is valid and the case exists
+    except UploadRejected as exc:
+        error_line(f"rejected: {exc}", "upload")
+        return 2
+    files: list[tuple[str, bytes]] = []
+    refused: dict[int, str] = {}  # argument position -> why it was not read
+    for position, name in enumerate(args.files):
+        try:
+            files.append((Path(name).name, read_input(Path(name))))
+        except InputRejected as exc:
+            refused[position] = str(exc)
+    outcomes = iter(upload_files(db, store, args.case, files) if files else [])
+    rejected = bool(refused)
+    for position, name in enumerate(args.files):  # one line per file, in the order given
+        if position in refused:
+            console.print(f"[red]rejected[/red] {escape(name)}: {escape(refused[position])}", soft_wrap=True)
+            continue
+        outcome = next(outcomes)
         if outcome.rejected:
-            console.print(f"[red]rejected[/red] {outcome.filename}: {outcome.rejected}")
+            rejected = True
+            console.print(f"[red]rejected[/red] {escape(name)}: {escape(outcome.rejected)}", soft_wrap=True)
         else:
-            console.print(f"stored {outcome.filename} as document {outcome.upload_id}")
-    return 1 if any(o.rejected for o in outcomes) else 0
+            console.print(f"stored {escape(name)} as document {outcome.upload_id}", soft_wrap=True)
+    if not files:
+        error_line("rejected: no readable file, nothing uploaded", "upload")
+        return 2
+    return 1 if rejected else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -112,7 +179,10 @@ def _backfill_options(parser: argparse.ArgumentParser) -> None:
 def _date(text: str):  # noqa: ANN202 - argparse type
     import datetime as dt
 
-    return dt.date.fromisoformat(text)
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text[:40]!r}") from None
 
 
 def cmd_rerun_failed(args: argparse.Namespace) -> int:
@@ -239,7 +309,15 @@ def cmd_classify(args: argparse.Namespace) -> int:
     engine = engine_for(settings.engine, settings.engine_revision)
     failures = 0
     for path in map(Path, args.paths):
-        data = path.read_bytes()
+        try:
+            data = read_input(path)
+        except InputRejected as exc:
+            failures += 1
+            if args.json:
+                print(json.dumps({"path": str(path), "error": str(exc)}))
+            else:
+                console.print(f"[red]{escape(f'{path}: {exc}')}[/red]", soft_wrap=True)
+            continue
         mime = sniff_mime(data) or claimed_mime(path.name) or "application/octet-stream"
         started = time.perf_counter()
         try:
@@ -251,7 +329,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps({"path": str(path), "error": str(exc)}))
             else:
-                console.print(f"[red]{path}: {exc}[/red]")
+                console.print(f"[red]{escape(f'{path}: {exc}')}[/red]", soft_wrap=True)
             continue
         fields, _ = merge_pages([p.fields for p in extraction.pages]) if extraction else ({}, {})
         shown = fields if args.show_pii else mask_fields(fields)
@@ -292,14 +370,44 @@ def _page_count(data: bytes, mime: str) -> int:
         return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line (`ella upload: error: ...`), not the usage text and a second line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _debug() -> bool:
+    return os.environ.get("ELLA_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ella", description=__doc__)
+    """Runs one command. An unexpected failure prints one sanitised line and exits 1; ELLA_DEBUG=1
+    lets the traceback through instead."""
+    from ella_dagster.domain.errors import sanitize_error
+
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        error_line("interrupted", args.command)
+        return 130
+    except Exception as exc:
+        if _debug():
+            raise
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        error_line(f"failed: {sanitize_error(detail, max_length=300)} (ELLA_DEBUG=1 shows the traceback)", args.command)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ella", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="migrate the database and initialise DAGSTER_HOME").set_defaults(func=cmd_init)
     sub.add_parser("seed-demo", help="create the demo client, case and checklist").set_defaults(func=cmd_seed_demo)
     upload = sub.add_parser("upload", help="upload documents to a case, as the client portal does")
-    upload.add_argument("--case", required=True)
-    upload.add_argument("files", nargs="+")
+    upload.add_argument("--case", required=True, help="the case id (letters, digits, '_' or '-')")
+    upload.add_argument("files", nargs="*", help=f"at most {MAX_BATCH} JPEG, PNG, GIF, WebP or PDF files")
     upload.set_defaults(func=cmd_upload)
     demo = sub.add_parser("demo", help="seed, upload a mixed batch and process it with the Dagster daemon")
     demo.add_argument("--no-real", action="store_true", help="leave out ../shared/corpus/real")
@@ -327,8 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("health", help="engine configuration and reachability, database, store").set_defaults(
         func=cmd_health
     )
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return parser
 
 
 if __name__ == "__main__":

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ella_dagster.cli import main
+from ella_dagster.config import PROJECT_ROOT
 
 KEYS = {"path", "doc_type", "confidence", "tax_year", "source", "category", "pages", "fields"}
 
@@ -55,3 +59,134 @@ def test_a_bad_file_is_reported_and_the_rest_go_on(tmp_path: Path, generated, ca
     assert code == 1
     assert records[0]["path"] == str(bad) and records[0]["error"]
     assert records[1]["doc_type"] == "FORM_1099_NEC"
+
+
+# --- `ella` as staff run it: the console script in a fresh process, one line per bad argument ---
+
+BIN = Path(sys.executable).parent
+
+
+def _ella(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "ella"), *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture
+def ella_env(tmp_path: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "ELLA_DATA_DIR": str(tmp_path / "data"),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "COLUMNS": "80",  # narrow: a long line must still be one line
+    }
+    env.pop("ELLA_DEBUG", None)
+    env.pop("GEMINI_API_KEY", None)
+    assert _ella(env, "init").returncode == 0 and _ella(env, "seed-demo").returncode == 0
+    return env
+
+
+def _lines(done: subprocess.CompletedProcess[str]) -> list[str]:
+    assert "Traceback" not in done.stdout + done.stderr
+    return [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+
+
+def _stored(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "data" / "store" / "cases" / "case_demo" / "raw").glob("*"))
+
+
+def test_upload_rejects_bad_paths_in_one_line_each_and_stores_the_good_files(
+    tmp_path: Path, generated, ella_env: dict[str, str]
+) -> None:
+    good = tmp_path / "w2.png"
+    good.write_bytes(generated["w2"].data)
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    empty = tmp_path / "empty.png"
+    empty.touch()
+    locked = tmp_path / "locked.png"
+    locked.write_bytes(generated["1099nec"].data)
+    locked.chmod(0)
+    missing = tmp_path / ("very-long-directory-name-" * 4) / "missing.png"
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)  # reading it would block forever; a device like /dev/zero would never end
+    args = [str(p) for p in (missing, good, folder, empty, locked, fifo)]
+    done = _ella(ella_env, "upload", "--case", "case_demo", *args)
+    lines = _lines(done)
+    assert done.returncode == 1
+    assert lines[0] == f"rejected {missing}: no such file"
+    assert lines[1].startswith(f"stored {good} as document ")
+    assert lines[2] == f"rejected {folder}: is a directory; name the files in it"
+    assert lines[3] == f"rejected {empty}: empty file"
+    if os.geteuid() != 0:  # root reads any file
+        assert lines[4] == f"rejected {locked}: cannot read: Permission denied"
+    assert lines[-1] == f"rejected {fifo}: not a regular file"
+    assert len(lines) == len(args)
+    stored = _stored(tmp_path)
+    assert stored[0].read_bytes() == good.read_bytes()
+    assert len(stored) == (2 if os.geteuid() == 0 else 1)
+
+
+def test_an_unreadable_file_is_rejected_and_the_rest_stored(tmp_path: Path, generated, monkeypatch, capsys) -> None:
+    """Root reads every file: the permission error is made by the file system stand-in."""
+    monkeypatch.setenv("ELLA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    assert main(["seed-demo"]) == 0
+    good, locked = tmp_path / "w2.png", tmp_path / "locked.png"
+    good.write_bytes(generated["w2"].data)
+    locked.write_bytes(generated["w2"].data)
+    real_open = Path.open
+
+    def deny(self: Path, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if self.name == "locked.png":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", deny)
+    capsys.readouterr()
+    assert main(["upload", "--case", "case_demo", str(locked), str(good)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"rejected {locked}: cannot read: Permission denied"
+    assert out[1].startswith(f"stored {good} as document ") and len(_stored(tmp_path)) == 1
+
+
+def test_a_bad_case_rejects_the_batch_in_one_line(tmp_path: Path, generated, ella_env: dict[str, str]) -> None:
+    good = tmp_path / "w2.png"
+    good.write_bytes(generated["w2"].data)
+    for case, reason in [
+        ("../etc", "invalid case id '../etc': use 1 to 64 letters, digits, '_' or '-'"),
+        ("case demo", "invalid case id 'case demo': use 1 to 64 letters"),
+        ("no_such_case", "unknown case 'no_such_case'"),
+    ]:
+        done = _ella(ella_env, "upload", "--case", case, str(good))
+        [line] = _lines(done)
+        assert done.returncode == 2 and line.startswith(f"ella upload: rejected: {reason}"), line
+    assert _stored(tmp_path) == []
+
+
+def test_bad_arguments_are_one_line_each(tmp_path: Path, ella_env: dict[str, str]) -> None:
+    for args, expected in [
+        (["upload", "--case", "case_demo"], "ella upload: no files given"),
+        (["upload", "--case", "case_demo", *["x.png"] * 21], "ella upload: rejected: 21 files in one batch"),
+        (["upload", str(tmp_path / "w2.png")], "ella upload: error: the following arguments are required: --case"),
+        (["metrics", "--day", "2024-02-30"], "ella metrics: error: argument --day: expected a date as YYYY-MM-DD"),
+        (["rerun-failed", "--uploaded-from", "yesterday", "--dry-run"], "ella rerun-failed: error: argument"),
+        (["reclassify", "--min-confidence", "high", "--dry-run"], "ella reclassify: error: argument --min-confidence"),
+        (["classify", str(tmp_path / "missing.png")], f"{tmp_path / 'missing.png'}: no such file"),
+    ]:
+        done = _ella(ella_env, *args)
+        [line] = _lines(done)
+        assert done.returncode != 0 and line.startswith(expected), (args, line)
+
+
+def test_an_unexpected_failure_is_one_sanitised_line_unless_debugging(tmp_path: Path) -> None:
+    blocker = tmp_path / "client-123-45-6789.txt"
+    blocker.write_text("a file where the data directory should be")
+    env = {**os.environ, "ELLA_DATA_DIR": str(blocker / "data"), "DAGSTER_HOME": str(tmp_path / "home")}
+    env.pop("ELLA_DEBUG", None)
+    done = _ella(env, "init")
+    [line] = _lines(done)
+    assert done.returncode == 1 and line.startswith("ella init: failed: NotADirectoryError: ")
+    assert "6789" not in line and "ELLA_DEBUG=1" in line
+    debug = _ella({**env, "ELLA_DEBUG": "1"}, "init")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr

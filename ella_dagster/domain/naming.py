@@ -16,7 +16,8 @@ DEFAULT_EXTENSION = "pdf"
 
 # Letters NFKD does not decompose into ASCII.
 _SPECIAL_LETTERS = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE"})
-_CASE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CASE_ID_MAX = 64
+_CASE_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{CASE_ID_MAX}}}")
 
 
 def remove_diacritics(text: str) -> str:
@@ -75,10 +76,17 @@ def renamed_key(case_id: str, original_key: str, parts: NamingComponents, *, tod
     return f"cases/{checked_case_id(case_id)}/docs/{name}"
 
 
+class InvalidCaseId(ValueError):
+    """A case id that cannot name a folder; the message is one line, fit to show as it is."""
+
+
 def checked_case_id(case_id: str) -> str:
     """Case ids become key prefixes: refuse anything that could escape its folder."""
-    if not _CASE_ID.match(case_id):
-        raise ValueError(f"invalid case id {case_id!r}")
+    if not isinstance(case_id, str) or not _CASE_ID.fullmatch(case_id):
+        shown = repr(case_id[:40] + "..." if isinstance(case_id, str) and len(case_id) > 40 else case_id)
+        raise InvalidCaseId(
+            f"invalid case id {shown}: use 1 to {CASE_ID_MAX} letters, digits, '_' or '-' (no spaces, dots or slashes)"
+        )
     return case_id
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ella_dagster.db.models import ChecklistItem, ChecklistTemplate, Client, RawImage, TaxCase
 from ella_dagster.db.session import Database
 from ella_dagster.domain.doc_types import DocType
-from ella_dagster.domain.naming import extension_of, raw_key
+from ella_dagster.domain.naming import InvalidCaseId, checked_case_id, extension_of, raw_key
 from ella_dagster.domain.uploads import (
     EXTENSION_BY_MIME,
     MIME_BY_EXTENSION,
@@ -72,11 +72,16 @@ class UploadOutcome:
 def upload_files(
     db: Database, store: DocumentStore, case_id: str, files: list[tuple[str, bytes]]
 ) -> list[UploadOutcome]:
-    """The portal's upload: validate each file, store the accepted ones, journal them for the sensor."""
+    """The portal's upload: validate each file, store the accepted ones, journal them for the sensor.
+    A bad batch (invalid or unknown case, too many files) raises UploadRejected with a one-line reason."""
+    try:
+        checked_case_id(case_id)
+    except InvalidCaseId as exc:
+        raise UploadRejected(str(exc)) from None
     check_batch_size(len(files))
     with db.transaction() as s:
         if s.get(TaxCase, case_id) is None:
-            raise UploadRejected(f"unknown case {case_id}")
+            raise UploadRejected(f"unknown case {case_id!r}")
     outcomes = []
     for filename, data in files:
         try:

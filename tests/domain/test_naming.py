@@ -4,7 +4,9 @@ import pytest
 
 from ella_dagster.domain.naming import (
     MAX_NAME_LENGTH,
+    InvalidCaseId,
     NamingComponents,
+    checked_case_id,
     document_name,
     remove_diacritics,
     renamed_key,
@@ -61,3 +63,17 @@ def test_renamed_key_moves_to_docs_and_keeps_extension() -> None:
 def test_unsafe_case_ids_are_refused() -> None:
     with pytest.raises(ValueError):
         renamed_key("../etc", "cases/x/raw/a.pdf", NamingComponents("W2", 2024, None, None))
+
+
+@pytest.mark.parametrize("case_id", ["../etc", "case 1", "case.2024", "", "x" * 65, "case_1\n", "case/1"])
+def test_an_invalid_case_id_is_one_clear_line(case_id: str) -> None:
+    with pytest.raises(InvalidCaseId) as refused:
+        checked_case_id(case_id)
+    message = str(refused.value)
+    assert isinstance(refused.value, ValueError) and "\n" not in message
+    assert message.startswith("invalid case id") and "letters, digits, '_' or '-'" in message
+    assert len(message) < 200
+
+
+def test_valid_case_ids_pass_unchanged() -> None:
+    assert checked_case_id("case_demo") == "case_demo" and checked_case_id("C-2024_1") == "C-2024_1"
