@@ -1,13 +1,15 @@
-"""Documents per minute: the real Dagster path (daemon, sensor, one queued run per document) against
-the same engine and steps in a plain loop in one process, measured side by side in one run.
+"""Documents per minute: the real Dagster path (daemon, uploads sensor, one queued run per batch) against
+the bare loop with the same engine and stages on both cores (two processes), measured side by side in
+one run; also one document per run (the earlier shape) and the latency of a lone upload on an idle system.
 
-    python benchmarks/throughput.py [-n 40]
+    python benchmarks/throughput.py [-n 200] [--single-n 40] [--latency-samples 12]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -25,141 +27,264 @@ from ella_dagster import samples
 from ella_dagster.config import PROJECT_ROOT
 from ella_dagster.daemon import start_daemon, stop, wait_until_processed
 from ella_dagster.db.session import Database
-from ella_dagster.engines import OfflineEngine
-from ella_dagster.pipeline import steps
 from ella_dagster.pipeline.intake import register_upload, seed_demo, upload_files
 from ella_dagster.store import LocalDocumentStore
 
-console = Console(width=120)
+console = Console(width=140)
 BIN = Path(sys.executable).parent
-MAX_CONCURRENT_RUNS = 2  # dagster.yaml concurrency.runs.max_concurrent_runs
+CORES = 2  # this project's machines; dagster.yaml runs two at a time
+STAGES = ("document_hash", "classification", "routing", "renamed_key", "ocr_extract", "digital_doc")
 
 
-def make_documents(n: int) -> list[tuple[str, bytes]]:
-    rng = random.Random(42)
+def make_documents(n: int, seed: int = 42) -> list[tuple[str, bytes]]:
+    rng = random.Random(seed)
     return [(f"doc{i:03d}.png", samples.GENERATORS[i % len(samples.GENERATORS)](rng, 2024).data) for i in range(n)]
 
 
-def plain_loop(docs: list[tuple[str, bytes]], work: Path) -> dict[str, float]:
-    db, store = Database(f"sqlite:///{work / 'plain.db'}"), LocalDocumentStore(work / "plain_store")
-    db.migrate()
-    case = seed_demo(db)
+def upload(db: Database, store: LocalDocumentStore, case: str, docs: list[tuple[str, bytes]]) -> list[str]:
     ids = []
     for start in range(0, len(docs), 20):
         ids += [o.upload_id for o in upload_files(db, store, case, docs[start : start + 20])]
-    engine = OfflineEngine()
-    started = time.perf_counter()
-    per_doc = []
+    return ids
+
+
+# The bare loop: pipeline.batch over half of the documents in each of two processes ---------------------
+def _bare_worker(args: tuple[str, str, list[str]]) -> list[float]:
+    from ella_dagster.engines import OfflineEngine
+    from ella_dagster.pipeline.batch import StageOutcome, process_batch
+
+    url, root, ids = args
+    db, store, engine = Database(url), LocalDocumentStore(root), OfflineEngine()
+    per_doc: dict[str, float] = {}
+    for event in process_batch(db, store, engine, ids):
+        if isinstance(event, StageOutcome):
+            per_doc[event.doc_id] = per_doc.get(event.doc_id, 0.0) + event.seconds
+    return list(per_doc.values())
+
+
+def bare_loop(docs: list[tuple[str, bytes]], work: Path) -> dict[str, float]:
+    url, root = f"sqlite:///{work / 'bare.db'}", work / "bare_store"
+    db, store = Database(url), LocalDocumentStore(root)
+    db.migrate()
+    ids = upload(db, store, seed_demo(db), docs)
     for marker in store.new_uploads(None, len(ids)):
-        t = time.perf_counter()
         register_upload(db, store, marker)
-        steps.process_document(db, store, engine, marker.upload_id)
-        per_doc.append(time.perf_counter() - t)
+    halves = [(url, str(root), ids[i::CORES]) for i in range(CORES)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(CORES) as pool:
+        per_doc = [s for part in pool.map(_bare_worker, halves) for s in part]
     elapsed = time.perf_counter() - started
     return {
+        "documents": len(ids),
         "seconds": elapsed,
         "docs_per_minute": len(ids) / elapsed * 60,
         "median_doc_seconds": statistics.median(per_doc),
+        "work_seconds": sum(per_doc),
     }
 
 
-def dagster_path(docs: list[tuple[str, bytes]], work: Path) -> dict[str, float]:
+# The Dagster path ---------------------------------------------------------------------------------------
+def _environment(work: Path, name: str, **extra: str) -> dict[str, str]:
     env = {
         **os.environ,
-        "ELLA_DATA_DIR": str(work / "dagster_data"),
-        "DAGSTER_HOME": str(work / "dagster_home"),
-        "ELLA_SENSOR_INTERVAL_SECONDS": "1",
+        "ELLA_DATA_DIR": str(work / name / "data"),
+        "DAGSTER_HOME": str(work / name / "home"),
+        "ELLA_SENSOR_INTERVAL_SECONDS": "2",
+        **extra,
     }
     subprocess.run([str(BIN / "ella"), "init"], env=env, check=True, cwd=PROJECT_ROOT, capture_output=True)
-    db = Database(f"sqlite:///{work / 'dagster_data' / 'ella.db'}")
-    store = LocalDocumentStore(work / "dagster_data" / "store")
-    case = seed_demo(db)
+    return env
+
+
+def _instance(env: dict[str, str]):  # noqa: ANN202
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    return DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
+
+
+def _app(env: dict[str, str]) -> tuple[Database, LocalDocumentStore, str]:
+    data = Path(env["ELLA_DATA_DIR"])
+    db = Database(f"sqlite:///{data / 'ella.db'}")
+    return db, LocalDocumentStore(data / "store"), seed_demo(db)
+
+
+def dagster_path(docs: list[tuple[str, bytes]], work: Path, name: str, **extra: str) -> dict[str, float]:
+    env = _environment(work, name, **extra)
+    db, store, case = _app(env)
     daemon = start_daemon(env)
     try:
-        time.sleep(5)  # let the daemon load the code location before the clock starts
+        time.sleep(8)  # let the daemon load the code location before the clock starts
         started = time.perf_counter()
-        ids = []
-        for start in range(0, len(docs), 20):
-            ids += [o.upload_id for o in upload_files(db, store, case, docs[start : start + 20])]
-        from dagster import DagsterInstance
-        from dagster._core.instance.ref import InstanceRef
-
-        instance = DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
+        ids = upload(db, store, case, docs)
+        instance = _instance(env)
         # Done: every document processed and every run finished (its events recorded).
-        if not wait_until_processed(db, instance, ids, timeout=1800, daemon=daemon):
+        if not wait_until_processed(db, instance, ids, timeout=3600, daemon=daemon):
             raise TimeoutError(f"the {len(ids)} documents did not finish")
         elapsed = time.perf_counter() - started
     finally:
         stop(daemon)
-    return {"seconds": elapsed, "docs_per_minute": len(ids) / elapsed * 60, **run_overheads(work / "dagster_home")}
+    return {"documents": len(ids), "seconds": elapsed, "docs_per_minute": len(ids) / elapsed * 60, **runs(env)}
 
 
-def run_overheads(home: Path) -> dict[str, float]:
-    """Per run: wall time inside the run process minus the time its six steps spent in our code."""
-    from dagster import AssetKey, DagsterInstance
-    from dagster._core.instance.ref import InstanceRef
+def runs(env: dict[str, str]) -> dict[str, float]:
+    """Where a run's time goes: our stages (step_seconds of each document and stage) against the rest
+    of the run process (Dagster's events, resource set-up); and how many events a document costs."""
+    from dagster import AssetKey, DagsterEventType
 
-    instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
-    step_seconds: dict[str, float] = {}
-    for key in ("document_hash", "classification", "routing", "renamed_key", "ocr_extract", "digital_doc"):
+    instance = _instance(env)
+    ours: dict[str, float] = {}
+    for key in STAGES:
         for record in instance.fetch_materializations(AssetKey(key), limit=10_000).records:
             seconds = float(record.asset_materialization.metadata["step_seconds"].value)
-            step_seconds[record.run_id] = step_seconds.get(record.run_id, 0.0) + seconds
-    durations, overheads = [], []
-    for record in instance.get_run_records():
+            ours[record.run_id] = ours.get(record.run_id, 0.0) + seconds
+    durations, dagster_in_run, events, kinds = [], [], 0, {}
+    records = [r for r in instance.get_run_records() if r.dagster_run.job_name == "process_documents"]
+    for record in records:
         if record.start_time and record.end_time:
             durations.append(record.end_time - record.start_time)
-            overheads.append(durations[-1] - step_seconds.get(record.dagster_run.run_id, 0.0))
+            dagster_in_run.append(durations[-1] - ours.get(record.dagster_run.run_id, 0.0))
+        for entry in instance.all_logs(record.dagster_run.run_id):
+            events += 1
+            if entry.dagster_event is not None:
+                kind = entry.dagster_event.event_type_value
+                kinds[kind] = kinds.get(kind, 0) + 1
+    documents = max(1, sum(int(r.dagster_run.tags.get("ella/batch_size", "1")) for r in records))
     return {
+        "runs": len(records),
         "median_run_seconds": statistics.median(durations),
-        "median_in_run_overhead_seconds": statistics.median(overheads),
-        "runs": len(durations),
+        "in_run_seconds_total": sum(durations),
+        "our_stage_seconds_total": sum(ours.values()),
+        "dagster_in_run_seconds_per_document": sum(dagster_in_run) / documents,
+        "events_per_document": events / documents,
+        "materialisations_per_document": kinds.get(DagsterEventType.ASSET_MATERIALIZATION.value, 0) / documents,
+        "check_evaluations_per_document": kinds.get(DagsterEventType.ASSET_CHECK_EVALUATION.value, 0) / documents,
+        "planned_events_per_document": (
+            kinds.get(DagsterEventType.ASSET_MATERIALIZATION_PLANNED.value, 0)
+            + kinds.get(DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED.value, 0)
+        )
+        / documents,
+    }
+
+
+def lone_upload_latency(work: Path, samples_n: int) -> dict[str, float]:
+    """Seconds from `upload_files` returning to the document's terminal state, one upload at a time."""
+    from sqlalchemy import select
+
+    from ella_dagster.db.models import RawImage
+
+    env = _environment(work, "latency")
+    db, store, case = _app(env)
+    docs = make_documents(samples_n, seed=7)
+    latencies = []
+    daemon = start_daemon(env)
+    try:
+        time.sleep(8)
+        instance = _instance(env)
+        for doc in docs:
+            [doc_id] = upload(db, store, case, [doc])
+            sent = time.perf_counter()
+            while True:
+                with db.transaction() as s:
+                    if s.scalar(select(RawImage.processed_at).where(RawImage.id == doc_id)) is not None:
+                        break
+                if time.perf_counter() - sent > 120:
+                    raise TimeoutError("a lone upload did not finish in 120 s")
+                time.sleep(0.2)
+            latencies.append(time.perf_counter() - sent)
+            wait_until_processed(db, instance, [doc_id], timeout=120, daemon=daemon)  # idle again
+            time.sleep(1)
+    finally:
+        stop(daemon)
+    ordered = sorted(latencies)
+    return {
+        "samples": len(latencies),
+        "p50_seconds": statistics.median(latencies),
+        "p95_seconds": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+        "max_seconds": ordered[-1],
     }
 
 
 def main() -> None:
     warnings.filterwarnings("ignore")
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("-n", type=int, default=40, help="one-page documents (default 40)")
+    parser.add_argument("-n", type=int, default=200, help="one-page documents for the batch path (default 200)")
+    parser.add_argument("--single-n", type=int, default=40, help="documents for one document per run (default 40)")
+    parser.add_argument("--latency-samples", type=int, default=12)
     args = parser.parse_args()
-    docs = make_documents(args.n)
+    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        console.print(f"{args.n} one-page documents, {os.cpu_count()} cores, max 2 concurrent runs (dagster.yaml)")
-        plain = plain_loop(docs, work)
-        dagster = dagster_path(docs, work)
-    table = Table(title="throughput")
-    for column in ("path", "seconds", "docs/min", "note"):
+        console.print(f"{args.n} one-page documents, {os.cpu_count()} cores, 2 concurrent runs (dagster.yaml)")
+        docs = make_documents(args.n)
+        results["bare"] = bare_loop(docs, work)
+        results["batches"] = dagster_path(docs, work, "batches")
+        if args.single_n:
+            single = docs[: args.single_n]
+            (work / "single_bare").mkdir()
+            results["bare_single"] = bare_loop(single, work / "single_bare")
+            results["one_per_run"] = dagster_path(single, work, "one", ELLA_BATCH_SIZE="1")
+        if args.latency_samples:
+            results["latency"] = lone_upload_latency(work, args.latency_samples)
+
+    table = Table(title="throughput (same engine and stages; 2 cores)")
+    for column in ("path", "docs", "seconds", "docs/min", "ratio to bare", "note"):
         table.add_column(column)
+    bare = results["bare"]
     table.add_row(
-        "plain loop, one process",
-        f"{plain['seconds']:.1f}",
-        f"{plain['docs_per_minute']:.1f}",
-        f"median {plain['median_doc_seconds']:.2f} s per document",
+        "bare loop, 2 processes",
+        str(bare["documents"]),
+        f"{bare['seconds']:.1f}",
+        f"{bare['docs_per_minute']:.1f}",
+        "1.00x",
+        f"median {bare['median_doc_seconds']:.2f} s a document",
     )
+    batches = results["batches"]
     table.add_row(
-        "Dagster: sensor + daemon + queued runs",
-        f"{dagster['seconds']:.1f}",
-        f"{dagster['docs_per_minute']:.1f}",
-        f"median run {dagster['median_run_seconds']:.2f} s ({dagster['runs']} runs)",
+        "Dagster: sensor + daemon + batch runs",
+        str(batches["documents"]),
+        f"{batches['seconds']:.1f}",
+        f"{batches['docs_per_minute']:.1f}",
+        f"{batches['docs_per_minute'] / bare['docs_per_minute']:.2f}x",
+        f"{batches['runs']} runs, median {batches['median_run_seconds']:.1f} s",
     )
+    if "one_per_run" in results:
+        one, bare_single = results["one_per_run"], results["bare_single"]
+        table.add_row(
+            "bare loop, 2 processes (small set)",
+            str(bare_single["documents"]),
+            f"{bare_single['seconds']:.1f}",
+            f"{bare_single['docs_per_minute']:.1f}",
+            "1.00x",
+            "",
+        )
+        table.add_row(
+            "Dagster: one document per run (before)",
+            str(one["documents"]),
+            f"{one['seconds']:.1f}",
+            f"{one['docs_per_minute']:.1f}",
+            f"{one['docs_per_minute'] / bare_single['docs_per_minute']:.2f}x",
+            f"{one['runs']} runs, median {one['median_run_seconds']:.1f} s",
+        )
     console.print(table)
-    ratio = dagster["docs_per_minute"] / plain["docs_per_minute"]
-    # What one document costs a run slot end to end (launch, process start, imports, steps), minus the
-    # plain loop's cost for the same document: the per-run overhead Dagster adds.
-    slot_seconds = dagster["seconds"] * MAX_CONCURRENT_RUNS / args.n
-    dagster["per_run_overhead_seconds"] = slot_seconds - plain["median_doc_seconds"]
-    console.print(f"ratio Dagster / plain loop: {ratio:.2f}x")
     console.print(
-        f"median per-run overhead: {dagster['per_run_overhead_seconds']:.2f} s per document per run slot "
-        f"({dagster['median_in_run_overhead_seconds']:.2f} s of it inside the run process; the rest is launching "
-        "it: process start, imports, code location load)"
+        f"batch runs: {batches['events_per_document']:.1f} Dagster events per document "
+        f"({batches['materialisations_per_document']:.0f} materialisations, "
+        f"{batches['check_evaluations_per_document']:.0f} check evaluations, "
+        f"{batches['planned_events_per_document']:.0f} planned events); Dagster's own time inside runs "
+        f"{batches['dagster_in_run_seconds_per_document']:.2f} s per document; our stages "
+        f"{batches['our_stage_seconds_total']:.0f} s of {batches['in_run_seconds_total']:.0f} s in runs"
     )
+    if "latency" in results:
+        lat = results["latency"]
+        console.print(
+            f"lone upload on an idle system: p50 {lat['p50_seconds']:.1f} s, p95 {lat['p95_seconds']:.1f} s, "
+            f"max {lat['max_seconds']:.1f} s over {lat['samples']} uploads"
+        )
+    console.print(f"documents/hour on the batch path: {batches['docs_per_minute'] * 60:.0f}")
     out = Path(__file__).with_name("results")
     out.mkdir(exist_ok=True)
-    (out / "throughput.json").write_text(
-        json.dumps({"n": args.n, "plain": plain, "dagster": dagster, "ratio": ratio}, indent=2)
-    )
+    (out / "throughput.json").write_text(json.dumps({"n": args.n, **results}, indent=2))
 
 
 if __name__ == "__main__":
