@@ -4,12 +4,19 @@ A PDF's own text layer is used as it is. Raster pages are prepared (domain/prepr
 page segmentation, turned upright when they do not read as text and orientation detection is sure, and
 the garbled form words repaired (lexicon.py). Word boxes give the page's geometry: the heading is the
 lines printed at the top, wherever the reading order puts them.
+
+A page image carries the client's SSN: Tesseract reads it from its stdin and writes its answer to its
+stdout, so no page image or result is ever written to disk (pytesseract's own calls save both to files in
+the shared temp directory, readable by everyone and left behind when the process is killed).
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import os
+import shlex
+import subprocess
 from dataclasses import dataclass
 
 import pytesseract
@@ -102,10 +109,28 @@ class PageText:
         return lexicon.repair("\n".join(lines))
 
 
+def _tesseract(image: Image.Image, *args: str) -> str:
+    """Tesseract's output for `image`, through pipes only: nothing is written to disk.
+
+    Raises TransientDocumentError on a timeout, PermanentDocumentError when Tesseract is missing and
+    pytesseract.TesseractError when it refuses the page."""
+    png = io.BytesIO()
+    image.save(png, "PNG")
+    command = [pytesseract.pytesseract.tesseract_cmd, "stdin", "stdout", *args]
+    try:
+        done = subprocess.run(command, input=png.getvalue(), capture_output=True, timeout=OCR_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired as exc:  # run() has killed Tesseract
+        raise TransientDocumentError("OCR timed out") from exc
+    except FileNotFoundError as exc:
+        raise PermanentDocumentError("tesseract is not installed (apt-get install tesseract-ocr)") from exc
+    if done.returncode:
+        raise pytesseract.TesseractError(done.returncode, pytesseract.pytesseract.get_errors(done.stderr))
+    return done.stdout.decode("utf-8")
+
+
 def _read(image: Image.Image, config: str = TESSERACT_CONFIG) -> PageText:
-    data = pytesseract.image_to_data(
-        image, config=config, output_type=pytesseract.Output.DICT, timeout=OCR_TIMEOUT_SECONDS
-    )
+    # The tsv config file makes Tesseract print words with their boxes, as image_to_data does.
+    data = pytesseract.pytesseract.file_to_dict(_tesseract(image, *shlex.split(config), "tsv"), "\t", -1)
     words, lines, previous = [], {}, None
     for i, raw in enumerate(data["text"]):
         if data["level"][i] != WORD_LEVEL or not raw.strip():
@@ -126,7 +151,7 @@ def _read(image: Image.Image, config: str = TESSERACT_CONFIG) -> PageText:
 def _upright(image: Image.Image) -> Image.Image | None:
     """The page turned upright when Tesseract's orientation detection is confident, else None."""
     try:
-        osd = pytesseract.image_to_osd(image, output_type=pytesseract.Output.DICT, timeout=OCR_TIMEOUT_SECONDS)
+        osd = pytesseract.pytesseract.osd_to_dict(_tesseract(image, "-l", "osd", "--psm", "0"))
     except pytesseract.TesseractError:  # too little text to tell
         return None
     if osd.get("rotate", 0) and float(osd.get("orientation_conf", 0)) >= OSD_MIN_CONFIDENCE:
@@ -142,6 +167,11 @@ class _Sheet:
     image: Image.Image | None = None  # None for a PDF text layer
 
 
+def _refused(exc: pytesseract.TesseractError) -> PermanentDocumentError:
+    # Tesseract refuses the same page the same way every time (e.g. over 32767 pixels a side).
+    return PermanentDocumentError(f"tesseract could not read the page (exit status {exc.status})")
+
+
 def _read_sheet(page: Page) -> _Sheet:
     if page.text_layer:
         return _Sheet(PageText(page.text_layer))
@@ -153,10 +183,8 @@ def _read_sheet(page: Page) -> _Sheet:
             if upright is not None:
                 image, read = upright, _read(upright)
         return _Sheet(read, image)
-    except RuntimeError as exc:  # pytesseract raises RuntimeError on its timeout
-        raise TransientDocumentError("OCR timed out") from exc
-    except pytesseract.TesseractNotFoundError as exc:
-        raise PermanentDocumentError("tesseract is not installed (apt-get install tesseract-ocr)") from exc
+    except pytesseract.TesseractError as exc:
+        raise _refused(exc) from exc
 
 
 @functools.lru_cache(maxsize=2)
@@ -183,8 +211,8 @@ def second_reading(data: bytes, mime_type: str, number: int) -> PageText | None:
         return None
     try:
         return _read(sheet.image, SECOND_PASS_CONFIG)
-    except RuntimeError as exc:
-        raise TransientDocumentError("OCR timed out") from exc
+    except pytesseract.TesseractError as exc:
+        raise _refused(exc) from exc
 
 
 def tesseract_version() -> str:

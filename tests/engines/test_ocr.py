@@ -3,9 +3,14 @@
 import io
 import random
 
+import pytest
+from PIL import Image
 from reportlab.pdfgen import canvas
 
 from ella_dagster import samples
+from ella_dagster.domain.errors import PermanentDocumentError, TransientDocumentError
+from ella_dagster.domain.pages import Page
+from ella_dagster.engines import ocr
 from ella_dagster.engines.ocr import page_texts
 
 
@@ -30,3 +35,19 @@ def test_a_pdf_text_layer_is_used_as_it_is_without_boxes() -> None:
     [page] = page_texts(buffer.getvalue(), "application/pdf")
     assert "PAYER'S TIN 12-3456789" in page.text
     assert page.words == () and page.heading() is None  # the rules fall back to the first lines
+
+
+def test_a_page_tesseract_refuses_fails_permanently(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tesseract refuses a prepared page over 32767 pixels a side, every time: retrying cannot help (it
+    # used to be reported as "OCR timed out" and retried).
+    monkeypatch.setattr(ocr, "prepare_for_ocr", lambda image: image.convert("L"))
+    with pytest.raises(PermanentDocumentError, match="tesseract could not read the page"):
+        ocr._read_sheet(Page(1, Image.new("RGB", (40000, 30), "white")))
+
+
+def test_an_ocr_timeout_stays_transient(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocr, "OCR_TIMEOUT_SECONDS", 0.01)
+    sample = samples.w2(random.Random(5), 2024)
+    ocr._sheets.cache_clear()
+    with pytest.raises(TransientDocumentError, match="OCR timed out"):
+        page_texts(sample.data, sample.mime_type)
