@@ -16,7 +16,6 @@ from typing import Any
 
 import jsonschema
 import pypdfium2 as pdfium
-from PIL import Image
 
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.domain.errors import PermanentDocumentError, TransientDocumentError, sanitize_error
@@ -304,7 +303,9 @@ def downscale(data: bytes, mime_type: str) -> tuple[bytes, str]:
     """Images over 4 MB are re-encoded as JPEG at a size that fits."""
     if len(data) <= MAX_SEND_BYTES:
         return data, mime_type
-    image = Image.open(io.BytesIO(data)).convert("RGB")
+    # Decoded as the pipeline decodes it: size limits before decoding, alpha on white, decoding
+    # errors permanent (domain/pages.py).
+    image = load_pages(data, mime_type)[0].image.convert("RGB")
     scale = (MAX_SEND_BYTES / len(data)) ** 0.5
     while True:
         resized = image.resize((max(1, int(image.width * scale)), max(1, int(image.height * scale))))
