@@ -64,11 +64,52 @@ def _database() -> Database:
 
 
 def cmd_init(_: argparse.Namespace) -> int:
-    from ella_dagster.instance import dagster_home
+    """Migrates the database, writes and migrates DAGSTER_HOME (see instance.py) and, on S3, makes
+    sure the bucket exists (created when missing)."""
+    from ella_dagster.instance import InstanceConfigError, InstanceSettings, dagster_home
 
+    settings = Settings.from_env()
     _database()
-    console.print(f"database migrated; DAGSTER_HOME={dagster_home(Settings.from_env())}")
+    if settings.store == "s3" and _ensure_bucket(settings) is None:
+        return 1
+    try:
+        home = dagster_home(settings, notify=lambda line: console.print(escape(line), soft_wrap=True))
+    except InstanceConfigError as exc:
+        error_line(str(exc), "init")
+        return 1
+    console.print(f"database migrated; DAGSTER_HOME={home}")
+    console.print(escape(InstanceSettings.from_env(settings).describe()), soft_wrap=True)
     return 0
+
+
+def _ensure_bucket(settings: Settings) -> bool | None:
+    """The S3 store's bucket, created when missing: True when created, False when it was there, None
+    (with one line on stderr) when it is missing and cannot be created."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ella_dagster.resources import resources_from_settings
+
+    def code(exc: Exception) -> str:
+        return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
+
+    store = resources_from_settings(settings)["store"].get_store()  # type: ignore[attr-defined]
+    try:
+        if store.bucket_exists():
+            return False
+    except (ClientError, BotoCoreError) as exc:
+        error_line(f"bucket {settings.s3_bucket} cannot be checked ({code(exc)}): check the AWS_* credentials", "init")
+        return None
+    try:
+        store.create_bucket()
+    except (ClientError, BotoCoreError) as exc:
+        error_line(
+            f"bucket {settings.s3_bucket} does not exist and could not be created ({code(exc)}): create it with "
+            "the storage provider (or give these credentials s3:CreateBucket) and run `ella init` again",
+            "init",
+        )
+        return None
+    console.print(f"created bucket {settings.s3_bucket}")
+    return True
 
 
 def cmd_seed_demo(_: argparse.Namespace) -> int:

@@ -71,6 +71,42 @@ class S3DocumentStore(DocumentStore):
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
 
+    def bucket_exists(self) -> bool:
+        """Whether the bucket is there (HEAD bucket: 404 -> False; no permission raises)."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if self.is_missing_bucket(exc):
+                return False
+            raise
+        return True
+
+    def create_bucket(self) -> bool:
+        """Creates the bucket; True when created, False when these credentials already own it. Outside
+        us-east-1 AWS wants the region as a location constraint; R2 ("auto") and MinIO do not."""
+        kwargs: dict[str, Any] = {"Bucket": self.bucket}
+        region = self.client.meta.region_name
+        if region and region not in ("us-east-1", "auto") and "amazonaws.com" in self.client.meta.endpoint_url:
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        try:
+            self.client.create_bucket(**kwargs)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "BucketAlreadyOwnedByYou":
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def is_missing_bucket(exc: BaseException) -> bool:
+        """A ClientError saying the bucket itself is not there (not a missing key)."""
+        if not isinstance(exc, ClientError):
+            return False
+        error = exc.response.get("Error", {})
+        if error.get("Code") == "NoSuchBucket":
+            return True
+        # HEAD has no body: a bare 404 on a bucket-level call
+        return error.get("Code") in ("404", "NotFound") and exc.operation_name in ("HeadBucket", "GetBucketLocation")
+
     def _list_markers(self, after: str | None, limit: int, until: str | None = None) -> list[str]:
         found: list[str] = []
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": JOURNAL_PREFIX}
