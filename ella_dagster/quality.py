@@ -5,32 +5,63 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ella_dagster.db.models import ChecklistItem, DigitalDoc, RawImage
+from ella_dagster.db.models import ChecklistItem, ClassificationResult, DigitalDoc, Extraction, RawImage
 from ella_dagster.domain import extraction as schemas
-from ella_dagster.domain.doc_types import DocType
 from ella_dagster.domain.field_confidence import doubtful
-from ella_dagster.domain.hashing import DocumentHashes, is_well_formed
 from ella_dagster.domain.routing import decide_route
 
 RENAMED_KEY = re.compile(r"^cases/[A-Za-z0-9_-]+/docs/\d{4}_[A-Za-z0-9]+(_[A-Za-z0-9]+)*\.[a-z0-9]{1,5}$")
 
 
-def hash_well_formed(sha256: str, phash: str) -> bool:
-    return is_well_formed(DocumentHashes(sha256, phash))
+def history_problems(session: Session, doc_id: str, answer: dict[str, Any]) -> list[str]:
+    """The classification just made is the document's latest history row (a lost or overtaken write
+    is a gap in the history)."""
+    latest = session.scalars(
+        select(ClassificationResult)
+        .where(ClassificationResult.raw_image_id == doc_id)
+        .order_by(ClassificationResult.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return ["no classification history row"]
+    if (latest.doc_type, latest.confidence, latest.engine_version) != (
+        answer["doc_type"],
+        answer["confidence"],
+        answer["engine_version"],
+    ):
+        return ["the latest history row is not this classification"]
+    return []
 
 
-def doc_type_known(doc_type: str) -> bool:
-    return doc_type in DocType.__members__
-
-
-def confidence_in_range(confidence: Any) -> bool:
-    return isinstance(confidence, int | float) and 0.0 <= confidence <= 1.0
-
-
-def expected_route(route: str, confidence: float) -> str:
-    return "duplicate" if route == "duplicate" else decide_route(confidence).value
+def routing_problems(session: Session, doc_id: str) -> list[str]:
+    """The stored row agrees with the latest classification: route from its confidence, type and
+    category, a checklist link only for a classified document."""
+    raw = session.get(RawImage, doc_id)
+    latest = session.scalars(
+        select(ClassificationResult)
+        .where(ClassificationResult.raw_image_id == doc_id)
+        .order_by(ClassificationResult.id.desc())
+        .limit(1)
+    ).first()
+    if raw is None or latest is None:
+        return ["no row or no classification"]
+    if raw.status == "DUPLICATE":
+        return [] if raw.duplicate_of_id and raw.route is None else ["duplicate without its original"]
+    problems = []
+    route = decide_route(latest.confidence).value
+    if raw.route != route:
+        problems.append(f"route {raw.route} where the confidence gives {route}")
+    if raw.ai_confidence != latest.confidence:
+        problems.append("stored confidence differs from the classification")
+    if route == "unclassified":
+        if raw.status != "UNCLASSIFIED" or raw.classified_type or raw.checklist_item_id:
+            problems.append("an unclassified document keeps a type or checklist link")
+    elif raw.status not in ("CLASSIFIED", "LINKED") or raw.classified_type != latest.doc_type:
+        problems.append("status or type differs from the classification")
+    return problems
 
 
 def key_follows_convention(key: str) -> bool:
@@ -58,6 +89,9 @@ def digital_doc_problems(session: Session, doc_id: str, linked: bool) -> list[st
     problems = []
     if doc.doc_type != raw.classified_type:
         problems.append("digital doc type differs from the classification")
+    extraction = session.get(Extraction, doc_id)
+    if extraction is None or (doc.extracted_data, doc.status) != (extraction.data, extraction.status):
+        problems.append("digital doc fields differ from the extraction")
     if raw.checklist_item_id:
         item = session.get(ChecklistItem, raw.checklist_item_id)
         if doc.counted_in_item_id != raw.checklist_item_id:

@@ -3,30 +3,10 @@
 from sqlalchemy import select
 
 from ella_dagster import quality
-from ella_dagster.db.models import ChecklistItem, DigitalDoc, RawImage
+from ella_dagster.db.models import ChecklistItem, ClassificationResult, DigitalDoc, RawImage
 from ella_dagster.engines import OfflineEngine
 from ella_dagster.pipeline import steps
 from tests.pipeline.test_steps import ingest
-
-
-def test_hash_rule() -> None:
-    assert quality.hash_well_formed("a" * 64, "0123456789abcdef")
-    assert not quality.hash_well_formed("a" * 63, "0123456789abcdef")
-    assert not quality.hash_well_formed("a" * 64, "xyz")
-
-
-def test_doc_type_and_confidence_rules() -> None:
-    assert quality.doc_type_known("W2") and quality.doc_type_known("UNKNOWN")
-    assert not quality.doc_type_known("W-2") and not quality.doc_type_known("FORM_W9")
-    assert quality.confidence_in_range(0.0) and quality.confidence_in_range(1.0)
-    assert not quality.confidence_in_range(1.01) and not quality.confidence_in_range(-0.1)
-    assert not quality.confidence_in_range("0.9")
-
-
-def test_route_rule() -> None:
-    assert quality.expected_route("needs-review", 0.7) == "needs-review"
-    assert quality.expected_route("auto-linked", 0.7) != "auto-linked"
-    assert quality.expected_route("duplicate", 0.1) == "duplicate"
 
 
 def test_key_convention_rule() -> None:
@@ -64,3 +44,24 @@ def test_digital_doc_rule_catches_a_broken_count(sqlite_db, local_store, generat
         s.delete(s.get(DigitalDoc, f"dd_{doc}"))
     with sqlite_db.transaction() as s:
         assert quality.digital_doc_problems(s, doc, linked=True) == ["linked document without digital doc"]
+
+
+def test_history_and_routing_rules_catch_a_row_that_disagrees(sqlite_db, local_store, generated) -> None:
+    from ella_dagster.pipeline.intake import seed_demo
+
+    seed_demo(sqlite_db)
+    [doc] = ingest(sqlite_db, local_store, "case_demo", [("w2.png", generated["w2"].data)])
+    steps.process_document(sqlite_db, local_store, OfflineEngine(), doc)
+    with sqlite_db.transaction() as s:
+        latest = s.scalars(select(ClassificationResult).where(ClassificationResult.raw_image_id == doc)).one()
+        answer = {"doc_type": latest.doc_type, "confidence": latest.confidence, "engine_version": latest.engine_version}
+        assert quality.history_problems(s, doc, answer) == []
+        assert quality.routing_problems(s, doc) == []
+        assert quality.history_problems(s, doc, {**answer, "confidence": 0.1}) != []  # overtaken by another answer
+        s.get(RawImage, doc).route = "unclassified"  # a route the confidence does not give
+    with sqlite_db.transaction() as s:
+        assert any("route unclassified" in p for p in quality.routing_problems(s, doc))
+        s.get(RawImage, doc).route = "auto-linked"
+        s.get(DigitalDoc, f"dd_{doc}").extracted_data = {"wages": "1.00"}
+    with sqlite_db.transaction() as s:
+        assert quality.digital_doc_problems(s, doc, linked=True) == ["digital doc fields differ from the extraction"]

@@ -130,8 +130,6 @@ def document_pipeline(
             failures.append(event)
             context.log.error(f"document {event.doc_id} failed at {event.stage}: {event.reason}")
             continue
-        if event.result.reason:
-            context.log.info(f"document {event.doc_id} {event.stage}: {event.result.reason}")
         yield AssetMaterialization(
             asset_key=event.stage,
             partition=event.doc_id,

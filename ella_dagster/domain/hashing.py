@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 import imagehash
@@ -13,8 +12,6 @@ from ella_dagster.domain.pages import load_pages
 # A perceptual-hash distance under this only proposes a near-duplicate candidate: different W-2s
 # on one template hash 0-2 bits apart, so a candidate is confirmed by type and key fields later.
 NEAR_DUPLICATE_BITS = 10
-_PHASH = re.compile(r"^[0-9a-f]{16}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -34,7 +31,3 @@ def compute_hashes(data: bytes, mime_type: str) -> DocumentHashes:
 
 def hamming(phash_a: str, phash_b: str) -> int:
     return bin(int(phash_a, 16) ^ int(phash_b, 16)).count("1")
-
-
-def is_well_formed(hashes: DocumentHashes) -> bool:
-    return bool(_SHA256.match(hashes.sha256) and _PHASH.match(hashes.phash))

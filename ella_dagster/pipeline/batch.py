@@ -100,11 +100,6 @@ def _raw(ctx: DocumentContext) -> RawImage:
 def _hash_checks() -> tuple[CheckRule, ...]:
     return (
         CheckRule(
-            "hash_well_formed",
-            "sha256 is 64 hex digits and the perceptual hash 16",
-            lambda ctx, r: (quality.hash_well_formed(r.values["sha256"], r.values["phash"]), {}),
-        ),
-        CheckRule(
             "not_a_duplicate",
             "warns when the bytes were uploaded before",
             lambda ctx, r: (r.values["exact_duplicate_of"] is None, {"duplicate_of": r.values["exact_duplicate_of"]}),
@@ -113,20 +108,25 @@ def _hash_checks() -> tuple[CheckRule, ...]:
     )
 
 
+def _problems(name: str, description: str, find: Callable[..., list[str]], *args: Any) -> CheckRule:
+    """A blocking check that passes when `find(session, doc_id, *args)` finds no problem; an arg that
+    is callable is applied to the stage's result first."""
+
+    def evaluate(ctx: DocumentContext, r: steps.StepResult) -> tuple[bool, dict[str, Any]]:
+        with ctx.db.transaction() as s:
+            problems = find(s, ctx.doc_id, *(a(r) if callable(a) else a for a in args))
+        return not problems, {"problems": problems}
+
+    return CheckRule(name, description, evaluate)
+
+
 def _classification_checks() -> tuple[CheckRule, ...]:
     return (
-        CheckRule(
-            "doc_type_known",
-            "doc type is one of the supported types or UNKNOWN",
-            lambda ctx, r: (quality.doc_type_known(r.values["doc_type"]), {"doc_type": r.values["doc_type"]}),
-        ),
-        CheckRule(
-            "confidence_in_range",
-            "confidence lies in [0, 1]",
-            lambda ctx, r: (
-                quality.confidence_in_range(r.values["confidence"]),
-                {"confidence": r.values["confidence"]},
-            ),
+        _problems(
+            "recorded_in_history",
+            "the answer is the document's latest classification history row",
+            quality.history_problems,
+            lambda r: r.values,
         ),
         CheckRule(
             "confidence_not_low",
@@ -138,11 +138,6 @@ def _classification_checks() -> tuple[CheckRule, ...]:
             blocking=False,
         ),
     )
-
-
-def _route_check(ctx: DocumentContext, r: steps.StepResult) -> tuple[bool, dict[str, Any]]:
-    expected = quality.expected_route(r.values["route"], r.values["confidence"])
-    return r.values["route"] == expected, {"route": r.values["route"], "expected": expected}
 
 
 def _key_checks() -> tuple[CheckRule, ...]:
@@ -190,12 +185,6 @@ def _extraction_checks() -> tuple[CheckRule, ...]:
     )
 
 
-def _link_check(ctx: DocumentContext, r: steps.StepResult) -> tuple[bool, dict[str, Any]]:
-    with ctx.db.transaction() as s:
-        problems = quality.digital_doc_problems(s, ctx.doc_id, r.applied)
-    return not problems, {"problems": problems}
-
-
 STAGES: tuple[Stage, ...] = (
     Stage(
         "document_hash",
@@ -215,7 +204,13 @@ STAGES: tuple[Stage, ...] = (
         "routing",
         "Confidence routing: auto-link (>= 0.85), needs review (0.60-0.85, VERIFY_DOCS) or unclassified (AI_FAILED).",
         lambda c: steps.route_document(c.db, c.doc_id),
-        (CheckRule("route_matches_thresholds", "the stored route is the one the thresholds give", _route_check),),
+        (
+            _problems(
+                "row_matches_classification",
+                "the stored route, type and checklist link follow from the latest classification",
+                quality.routing_problems,
+            ),
+        ),
     ),
     Stage(
         "renamed_key",
@@ -234,7 +229,14 @@ STAGES: tuple[Stage, ...] = (
         "digital_doc",
         "One transaction: digital doc upserted, checklist item counted once, raw image LINKED.",
         lambda c: steps.link_document(c.db, c.doc_id),
-        (CheckRule("agrees_with_raw_image", "digital doc, raw image and checklist item agree", _link_check),),
+        (
+            _problems(
+                "agrees_with_raw_image",
+                "digital doc, extraction, raw image and checklist item agree",
+                quality.digital_doc_problems,
+                lambda r: r.applied,
+            ),
+        ),
     ),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
