@@ -82,6 +82,23 @@ def cmd_init(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A Celery run worker on this machine: the instance set up as `ella init` would (same code, same
+    dagster.yaml), then the instance's Celery app until SIGTERM/SIGINT."""
+    from ella_dagster.celery_worker import NoCeleryLauncher, run_worker
+    from ella_dagster.instance import InstanceConfigError, dagster_home
+
+    if args.concurrency < 1:
+        error_line("--concurrency must be at least 1", "worker")
+        return 2
+    try:
+        dagster_home(Settings.from_env(), notify=lambda line: console.print(escape(line), soft_wrap=True))
+        return run_worker(args.concurrency, name=args.name, loglevel=args.loglevel)
+    except (NoCeleryLauncher, InstanceConfigError) as exc:
+        error_line(str(exc), "worker")
+        return 2
+
+
 def _ensure_bucket(settings: Settings) -> bool | None:
     """The S3 store's bucket, created when missing: True when created, False when it was there, None
     (with one line on stderr) when it is missing and cannot be created."""
@@ -307,7 +324,6 @@ def cmd_health(_: argparse.Namespace) -> int:
     from sqlalchemy import text
 
     from ella_dagster.engines.ocr import tesseract_version
-    from ella_dagster.resources import resources_from_settings
 
     settings = Settings.from_env()
     report: dict[str, object] = {"engine": settings.engine, "tesseract": tesseract_version()}
@@ -321,16 +337,61 @@ def cmd_health(_: argparse.Namespace) -> int:
         report["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - reported
         report["database"] = f"error: {type(exc).__name__}"
+    report["store"] = _store_health(settings)
+    if os.environ.get("ELLA_CELERY_BROKER_URL"):
+        report["workers"] = _workers_health()
+    engine_ok = report["tesseract"] != "missing" if settings.engine == "offline" else report["gemini"]["available"]
+    report["healthy"] = (
+        bool(engine_ok)
+        and report["database"] == "ok"
+        and str(report["store"]).startswith("ok")
+        and not str(report.get("workers", "")).startswith("error")
+    )
+    console.print_json(json.dumps(report))
+    for part in ("database", "store", "workers"):  # each problem also as one line on stderr
+        if str(report.get(part, "")).startswith("error: "):
+            error_line(f"{part}: {str(report[part]).removeprefix('error: ')}", "health")
+    return 0 if report["healthy"] else 1
+
+
+def _store_health(settings: Settings) -> str:
+    """ "ok (kind)" when the store is there and takes a write (a probe object under `_health/`, written
+    and deleted), else "error: <one line>"."""
+    import uuid
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ella_dagster.resources import resources_from_settings
+
     try:
         store = resources_from_settings(settings)["store"].get_store()  # type: ignore[attr-defined]
-        store.exists("_health")
-        report["store"] = f"ok ({settings.store})"
+        if settings.store == "s3" and not store.bucket_exists():
+            return f"error: bucket {settings.s3_bucket} does not exist (run `ella init` to create it)"
+        probe = f"_health/{uuid.uuid4().hex}"
+        store.put(probe, b"ella health probe", {"purpose": "health"})
+        store.delete(probe)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "?")
+        where = f"bucket {settings.s3_bucket}" if settings.store == "s3" else "the store"
+        return f"error: {where} cannot be written ({code}: {exc.operation_name})"
+    except BotoCoreError as exc:
+        return f"error: {type(exc).__name__} (endpoint {settings.s3_endpoint_url or 'AWS'})"
     except Exception as exc:  # noqa: BLE001 - reported
-        report["store"] = f"error: {type(exc).__name__}"
-    engine_ok = report["tesseract"] != "missing" if settings.engine == "offline" else report["gemini"]["available"]
-    report["healthy"] = bool(engine_ok) and report["database"] == "ok" and str(report["store"]).startswith("ok")
-    console.print_json(json.dumps(report))
-    return 0 if report["healthy"] else 1
+        return f"error: {type(exc).__name__}"
+    return f"ok ({settings.store})"
+
+
+def _workers_health() -> str:
+    """Celery workers answering on the instance's broker: "ok (N)", or an error line."""
+    try:
+        from ella_dagster.celery_worker import celery_app
+
+        answers = celery_app().control.ping(timeout=2.0) or []
+    except Exception as exc:  # noqa: BLE001 - reported
+        return f"error: broker not reachable ({type(exc).__name__})"
+    if not answers:
+        return "error: no Celery worker answers (start one with `ella worker`)"
+    return f"ok ({len(answers)})"
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -473,9 +534,14 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
     classify.add_argument("--show-pii", action="store_true", help="print identifiers unmasked")
     classify.set_defaults(func=cmd_classify)
-    sub.add_parser("health", help="engine configuration and reachability, database, store").set_defaults(
-        func=cmd_health
-    )
+    sub.add_parser(
+        "health", help="engine configuration and reachability, database, store (bucket, write), Celery workers"
+    ).set_defaults(func=cmd_health)
+    worker = sub.add_parser("worker", help="a Celery run worker (needs ELLA_CELERY_BROKER_URL and `ella init`)")
+    worker.add_argument("--concurrency", "-c", type=int, default=os.cpu_count() or 1, help="runs at a time")
+    worker.add_argument("--name", help="worker name (default ella-<random>), @host is added")
+    worker.add_argument("--loglevel", default="INFO")
+    worker.set_defaults(func=cmd_worker)
     return parser
 
 

@@ -304,11 +304,16 @@ def _ours(text: str) -> bool:
     )
 
 
+def home_path(settings: Settings) -> Path:
+    """$DAGSTER_HOME, by default data/dagster_home."""
+    return Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").resolve()
+
+
 def dagster_home(settings: Settings, notify: Callable[[str], None] | None = None) -> Path:
     """$DAGSTER_HOME (default data/dagster_home) with the dagster.yaml for these settings; the
     instance's storage is created and migrated here, once (two processes creating a fresh SQLite home
     at once would leave two migration heads)."""
-    home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").resolve()
+    home = home_path(settings)
     home.mkdir(parents=True, exist_ok=True)
     production = InstanceSettings.from_env(settings)
     if production.postgres and ensure_postgres_database(settings, production.postgres) and notify:

@@ -171,6 +171,7 @@ def test_ours_is_rewritten_a_hand_made_one_is_kept(tmp_path: Path, postgres_url:
     assert note.startswith("warning: ") and "not written by `ella init`" in note
 
 
+@pytest.mark.slow
 def test_init_puts_the_instance_on_postgres_in_its_own_database(tmp_path: Path, postgres_url: str) -> None:
     """`ella init` creates `<appdb>_dagster` and migrates it; the CLI, the daemon, the webserver and run
     workers then read the same runs from there."""

@@ -18,7 +18,7 @@ from ella_dagster.domain.uploads import (
     check_batch_size,
     validate_upload,
 )
-from ella_dagster.store import DocumentStore, ObjectInfo, UploadMarker, new_upload_id
+from ella_dagster.store import DocumentStore, ObjectInfo, S3DocumentStore, UploadMarker, new_upload_id
 
 DEMO_CLIENT_ID = "client_demo"
 DEMO_CASE_ID = "case_demo"
@@ -91,7 +91,13 @@ def upload_files(
             continue
         upload_id = new_upload_id()
         key = raw_key(case_id, upload_id, EXTENSION_BY_MIME[accepted.mime_type])
-        store.put(key, data, {"case-id": case_id, "original-filename": filename, "mime-type": accepted.mime_type})
+        try:
+            store.put(key, data, {"case-id": case_id, "original-filename": filename, "mime-type": accepted.mime_type})
+        except Exception as exc:
+            if S3DocumentStore.is_missing_bucket(exc):  # the whole batch: nothing can be stored
+                bucket = getattr(store, "bucket", "?")
+                raise UploadRejected(f"bucket {bucket} does not exist (run `ella init` to create it)") from None
+            raise
         store.record_upload(upload_id, key)
         outcomes.append(UploadOutcome(filename, upload_id, key))
     return outcomes
