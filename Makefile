@@ -3,8 +3,13 @@ SHELL := /bin/bash
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+# Dagster's own commands with the environment `ella` gives itself (ELLA_DAGSTER_PG_PASSWORD from
+# ELLA_DATABASE_URL when unset), so a PostgreSQL instance with a password needs nothing more.
+WITH_ENV := $(VENV)/bin/python -m ella_dagster.instance exec
+CONCURRENCY ?= $(shell nproc 2>/dev/null || echo 2)
+READONLY_PORT ?= 3001
 
-.PHONY: setup system-deps demo test services ui lint bench clean
+.PHONY: setup system-deps demo test services ui lint bench clean worker ui-readonly
 
 system-deps:
 	@command -v tesseract >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null || { \
@@ -24,6 +29,7 @@ demo: setup
 
 services:
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-redis.sh
 
 test: setup services
 	$(VENV)/bin/ruff check ella_dagster tests benchmarks
@@ -31,7 +37,17 @@ test: setup services
 
 ui: setup
 	$(VENV)/bin/ella init
-	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(WITH_ENV) $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# A second webserver on the same instance that can look but not launch, cancel, wipe or toggle
+# anything (analysts, reviewers). Loopback only: publish it through the authenticating proxy.
+ui-readonly: setup
+	$(VENV)/bin/ella init
+	$(WITH_ENV) $(VENV)/bin/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p $(READONLY_PORT) --read-only
+
+# A Celery run worker (ELLA_CELERY_BROKER_URL set, same ELLA_* settings as the daemon's machine).
+worker: setup
+	$(VENV)/bin/ella worker --concurrency $(CONCURRENCY)
 
 bench: setup
 	$(VENV)/bin/python benchmarks/throughput.py
