@@ -9,7 +9,7 @@ WITH_ENV := $(VENV)/bin/python -m ella_dagster.instance exec
 CONCURRENCY ?= $(shell nproc 2>/dev/null || echo 2)
 READONLY_PORT ?= 3001
 
-.PHONY: setup system-deps demo test services ui lint bench clean worker ui-readonly
+.PHONY: setup system-deps demo test test-fast services ui lint bench clean worker ui-readonly
 
 system-deps:
 	@command -v tesseract >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null || { \
@@ -30,6 +30,11 @@ demo: setup
 services:
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
+
+# The unit tier only (no slow, PostgreSQL, S3, daemon or browser test): under a minute.
+test-fast: setup
+	$(VENV)/bin/ruff check ella_dagster tests benchmarks
+	$(VENV)/bin/pytest -q -m "not slow and not postgres and not s3 and not daemon and not browser"
 
 test: setup services
 	$(VENV)/bin/ruff check ella_dagster tests benchmarks

@@ -18,6 +18,19 @@ from ella_dagster.db.session import Database
 from ella_dagster.pipeline.intake import seed_demo
 from ella_dagster.store import LocalDocumentStore
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tiers from what a test uses: PostgreSQL or S3 fixtures mark it `postgres` / `s3`, and either
+    makes it part of the slow tier's services."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if fixtures & {"postgres_server", "postgres_url"} or "postgresql" in str(params.values()):
+            item.add_marker(pytest.mark.postgres)
+        if "s3_endpoint" in fixtures or "s3" in str(params.values()):
+            item.add_marker(pytest.mark.s3)
+
+
 PG_ADMIN_DSN = os.environ.get("ELLA_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 
 

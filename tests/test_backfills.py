@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
@@ -31,6 +32,8 @@ from ella_dagster.db.session import Database
 from ella_dagster.pipeline.intake import upload_files
 from ella_dagster.store import LocalDocumentStore
 from tests.pipeline.test_steps import snapshot
+
+pytestmark = [pytest.mark.daemon, pytest.mark.slow]
 
 BIN = Path(sys.executable).parent
 

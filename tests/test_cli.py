@@ -13,6 +13,8 @@ import pytest
 from ella_dagster.cli import main
 from ella_dagster.config import PROJECT_ROOT
 
+pytestmark = [pytest.mark.slow]
+
 KEYS = {"path", "doc_type", "confidence", "tax_year", "source", "category", "pages", "fields"}
 
 

@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from dagster import AssetKey
 
 from ella_dagster.config import PROJECT_ROOT
 from ella_dagster.definitions import defs
+
+pytestmark = [pytest.mark.slow]
 
 BIN = Path(sys.executable).parent
 STAGES = ["document_hash", "classification", "routing", "renamed_key", "ocr_extract", "digital_doc"]

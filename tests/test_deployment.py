@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
 from sqlalchemy import select
 
@@ -16,6 +17,8 @@ from ella_dagster.config import PROJECT_ROOT
 from ella_dagster.daemon import start_daemon, stop, wait_until_processed
 from ella_dagster.db.models import Action, RawImage
 from ella_dagster.db.session import Database
+
+pytestmark = [pytest.mark.daemon, pytest.mark.slow]
 
 BIN = Path(sys.executable).parent
 

@@ -24,6 +24,8 @@ from ella_dagster.resources import (
 )
 from tests.pipeline.test_steps import snapshot
 
+pytestmark = [pytest.mark.slow]
+
 KINDS = ["w2", "1099int", "1099nec", "ssn_card", "driver_license", "unknown", "corrupt"]
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from dagster import instance_for_test, materialize
 
 from ella_dagster.assets import DOCUMENT_ASSETS
@@ -17,6 +18,8 @@ from ella_dagster.pipeline.intake import register_upload, seed_demo, upload_file
 from ella_dagster.resources import DatabaseResource, EngineResource, LocalDocumentStoreResource
 from tests.engines.test_gemini import KEY, answers
 from tests.support.gemini_standin import GeminiStandIn
+
+pytestmark = [pytest.mark.slow]
 
 
 def test_gemini_document_through_dagster(sqlite_db, local_store, generated, tmp_path: Path, monkeypatch) -> None:

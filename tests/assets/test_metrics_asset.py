@@ -2,12 +2,15 @@
 
 from pathlib import Path
 
+import pytest
 from dagster import instance_for_test, materialize
 from sqlalchemy import text
 
 from ella_dagster.assets import confidence_metrics
 from ella_dagster.resources import DatabaseResource
 from tests.test_metrics import DAY, load_known
+
+pytestmark = [pytest.mark.slow]
 
 
 def run(db, tmp_path: Path):

@@ -5,6 +5,7 @@ import io
 import random
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from ella_dagster import samples
@@ -18,6 +19,7 @@ from ella_dagster.domain.preprocess import (
 )
 
 
+@pytest.mark.slow
 def test_a_photographed_sheet_is_cropped_to_about_its_own_shape() -> None:
     # Eight photos, some with the sheet's edge in a shadow as dark as the table: the crop keeps the
     # whole sheet (its shape), not just its lit part.

@@ -12,6 +12,8 @@ from ella_dagster.domain.extraction import merge_pages, schema_for
 from ella_dagster.domain.routing import AUTO_LINK_THRESHOLD, REVIEW_THRESHOLD
 from ella_dagster.engines import OfflineEngine
 
+pytestmark = [pytest.mark.slow]
+
 ENGINE = OfflineEngine()
 CLEAN = samples.every_type(random.Random(31), 2024)
 

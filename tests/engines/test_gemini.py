@@ -226,6 +226,7 @@ def max_in_window(times: list[float], window: float) -> int:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.slow
 def test_the_rate_limit_holds_across_processes(backend: str, tmp_path: Path, request) -> None:
     per_window, window, processes, each = 4, 2.0, 3, 4
     database_url = (

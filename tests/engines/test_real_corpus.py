@@ -33,7 +33,10 @@ SUBSET = [
 
 MEASURED_TOP1 = 15 / 18  # measured on this subset with rules-8 (benchmarks/accuracy.py: 83.5 % on all 103)
 
-pytestmark = pytest.mark.skipif(real_corpus_dir() is None, reason="../shared/corpus/real is not on this machine")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(real_corpus_dir() is None, reason="../shared/corpus/real is not on this machine"),
+]
 
 
 def _files():

@@ -21,6 +21,8 @@ from ella_dagster.pipeline import steps
 from ella_dagster.pipeline.intake import register_upload, upload_files
 from ella_dagster.store import DocumentStore, LocalDocumentStore, S3DocumentStore, StoredObject
 
+pytestmark = [pytest.mark.slow]
+
 PNG = b"\x89PNG\r\n\x1a\n"
 ROUNDS = 8
 

@@ -21,6 +21,8 @@ from ella_dagster.pipeline import steps
 from ella_dagster.pipeline.intake import register_upload, upload_files
 from ella_dagster.store import LocalDocumentStore
 
+pytestmark = [pytest.mark.slow]
+
 ENGINE = OfflineEngine()
 
 
