@@ -132,29 +132,43 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OSError | TimeoutError) and not isinstance(exc, FileNotFoundError)
 
 
+def _raw_row(store: DocumentStore, marker: UploadMarker) -> RawImage:
+    try:
+        stored = store.stat(marker.object_key)  # metadata only: a tick never downloads documents
+    except FileNotFoundError:
+        # Journalled but gone: still registered, so its run fails it visibly instead of losing it.
+        stored = ObjectInfo(0, {})
+    case_id = stored.metadata.get("case-id") or marker.object_key.split("/")[1]
+    ext = extension_of(marker.object_key)
+    return RawImage(
+        id=marker.upload_id,
+        case_id=case_id,
+        storage_key=marker.object_key,
+        original_key=marker.object_key,
+        original_filename=stored.metadata.get("original-filename", marker.object_key.rsplit("/", 1)[-1]),
+        mime_type=stored.metadata.get("mime-type", MIME_BY_EXTENSION.get(ext, f"application/{ext}")),
+        file_size=stored.size,
+        status="UPLOADED",
+        uploaded_at=dt.datetime.fromtimestamp(int(marker.upload_id[:12], 16) / 1000, dt.UTC).replace(tzinfo=None),
+    )
+
+
 def register_upload(db: Database, store: DocumentStore, marker: UploadMarker) -> RawImage:
     """The raw_images row for a journalled upload, created once however often it is seen."""
     with db.transaction() as s:
         existing = s.get(RawImage, marker.upload_id)
         if existing is not None:
             return existing
-        try:
-            stored = store.stat(marker.object_key)  # metadata only: a tick never downloads documents
-        except FileNotFoundError:
-            # Journalled but gone: still registered, so its run fails it visibly instead of losing it.
-            stored = ObjectInfo(0, {})
-        case_id = stored.metadata.get("case-id") or marker.object_key.split("/")[1]
-        ext = extension_of(marker.object_key)
-        raw = RawImage(
-            id=marker.upload_id,
-            case_id=case_id,
-            storage_key=marker.object_key,
-            original_key=marker.object_key,
-            original_filename=stored.metadata.get("original-filename", marker.object_key.rsplit("/", 1)[-1]),
-            mime_type=stored.metadata.get("mime-type", MIME_BY_EXTENSION.get(ext, f"application/{ext}")),
-            file_size=stored.size,
-            status="UPLOADED",
-            uploaded_at=dt.datetime.fromtimestamp(int(marker.upload_id[:12], 16) / 1000, dt.UTC).replace(tzinfo=None),
-        )
+        raw = _raw_row(store, marker)
         s.add(raw)
         return raw
+
+
+def register_uploads(db: Database, store: DocumentStore, markers: list[UploadMarker]) -> None:
+    """Many uploads in one transaction (a tick's worth): all registered, or none and the error raised."""
+    with db.transaction() as s:
+        known = set(s.scalars(select(RawImage.id).where(RawImage.id.in_([m.upload_id for m in markers]))))
+        for marker in markers:
+            if marker.upload_id not in known:
+                s.add(_raw_row(store, marker))
+                known.add(marker.upload_id)

@@ -38,7 +38,7 @@ from ella_dagster.assets.documents import documents_partitions
 from ella_dagster.config import Settings
 from ella_dagster.domain.errors import sanitize_error
 from ella_dagster.jobs import process_documents_job
-from ella_dagster.pipeline.intake import is_transient, register_upload, registered_ids
+from ella_dagster.pipeline.intake import is_transient, register_upload, register_uploads, registered_ids
 from ella_dagster.resources import DatabaseResource, DocumentStoreResource
 from ella_dagster.store import DocumentStore
 from ella_dagster.store.base import journal_floor, upload_id_of
@@ -47,6 +47,7 @@ _settings = Settings.from_env()
 # Runs that hold a run slot or wait for one (batches, backfills, re-drives).
 BUSY = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 MAX_CONCURRENT_RUNS = 2  # dagster.yaml: concurrency.runs.max_concurrent_runs
+CHUNK = 100  # markers registered in one transaction
 
 
 @dataclass
@@ -126,31 +127,45 @@ def new_uploads_sensor(
 
     late = _unregistered_late_markers(database, documents, cursor, settings.journal_overlap_seconds)
     new = documents.list_markers(cursor.journal, limit=settings.sensor_max_per_tick)
+    new_set = set(new)
     registered: list[str] = []
     stopped = None
-    for marker in [*late, *new]:
-        try:
-            register_upload(database, documents, documents.read_marker(marker))
-        except Exception as exc:  # noqa: BLE001 - sorted below: retry later, or skip a marker that can never work
-            reason = sanitize_error(f"{exc.__class__.__name__}: {exc}")[:300]
-            if is_transient(exc):
-                context.log.warning(f"upload {upload_id_of(marker)} not registered yet, retried next tick: {reason}")
-                stopped = reason
-                break
-            context.log.error(f"upload {upload_id_of(marker)} can never be registered, skipped: {reason}")
+    markers = [*late, *new]
+    for start in range(0, len(markers), CHUNK):
+        chunk = markers[start : start + CHUNK]
+        try:  # the common case: the whole chunk in one transaction
+            register_uploads(database, documents, [documents.read_marker(m) for m in chunk])
+        except Exception:  # noqa: BLE001 - one at a time below, to tell a bad marker from a bad moment
+            pass
         else:
-            registered.append(upload_id_of(marker))
-        if marker in new:
-            cursor.journal = marker  # registered (or never registrable): the cursor may pass it
+            registered += [upload_id_of(m) for m in chunk]
+            cursor.journal = max([cursor.journal or "", *(m for m in chunk if m in new_set)]) or None
+            continue
+        for marker in chunk:
+            try:
+                register_upload(database, documents, documents.read_marker(marker))
+            except Exception as exc:  # noqa: BLE001 - sorted below: retry later, or skip a marker that can never work
+                reason = sanitize_error(f"{exc.__class__.__name__}: {exc}", max_length=300)
+                if is_transient(exc):
+                    context.log.warning(
+                        f"upload {upload_id_of(marker)} not registered yet, retried next tick: {reason}"
+                    )
+                    stopped = reason
+                    break
+                context.log.error(f"upload {upload_id_of(marker)} can never be registered, skipped: {reason}")
+            else:
+                registered.append(upload_id_of(marker))
+            if marker in new_set:
+                cursor.journal = marker  # registered (or never registrable): the cursor may pass it
+        if stopped:
+            break
 
     fresh = [doc for doc in registered if doc not in cursor.pending]
     if fresh and not cursor.pending:
         cursor.since = now
     cursor.pending += fresh
     slots_free = (
-        bool(cursor.pending)
-        and context.instance.get_runs_count(RunsFilter(statuses=BUSY))
-        < MAX_CONCURRENT_RUNS
+        bool(cursor.pending) and context.instance.get_runs_count(RunsFilter(statuses=BUSY)) < MAX_CONCURRENT_RUNS
     )
     batches = _batches(
         cursor, size=settings.batch_size, max_wait=settings.batch_max_wait_seconds, now=now, slots_free=slots_free

@@ -121,19 +121,22 @@ def test_a_registration_that_fails_is_retried_and_never_passed(
     case = seed_demo(sqlite_db)
     outcomes = upload_files(sqlite_db, local_store, case, [(f"w2_{i}.png", generated["w2"].data) for i in range(3)])
     ids = [o.upload_id for o in outcomes]
-    real = uploads.register_upload
+    real_one, real_many = uploads.register_upload, uploads.register_uploads
 
-    def locked_on_second(db, store, marker):
-        if marker.upload_id == ids[1]:
+    def locked(marker_ids: list[str]) -> None:
+        if ids[1] in marker_ids:
             raise OperationalError("INSERT INTO raw_images", {}, Exception("database is locked"))
-        return real(db, store, marker)
 
-    monkeypatch.setattr(uploads, "register_upload", locked_on_second)
+    monkeypatch.setattr(uploads, "register_upload", lambda db, st, m: locked([m.upload_id]) or real_one(db, st, m))
+    monkeypatch.setattr(
+        uploads, "register_uploads", lambda db, st, ms: locked([m.upload_id for m in ms]) or real_many(db, st, ms)
+    )
     first = tick(instance, sqlite_db, local_store)
     assert ranges(first) == [(ids[0], ids[0], "1")]
     assert json.loads(first.cursor)["journal"].endswith(ids[0])  # not past the one that failed
 
-    monkeypatch.setattr(uploads, "register_upload", real)  # the lock is gone
+    monkeypatch.setattr(uploads, "register_upload", real_one)  # the lock is gone
+    monkeypatch.setattr(uploads, "register_uploads", real_many)
     second = tick(instance, sqlite_db, local_store, first.cursor)
     assert ranges(second) == [(ids[1], ids[2], "2")]
     with sqlite_db.transaction() as s:
