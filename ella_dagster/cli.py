@@ -186,6 +186,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(include_real=not args.no_real, timeout=args.timeout)
 
 
+def _restore_archived(ids: list[str]) -> None:
+    """Documents of an archived season get their partition keys back before a backfill names them."""
+    from dagster import DagsterInstance
+
+    from ella_dagster.archive import restore_partitions
+    from ella_dagster.instance import dagster_home
+
+    dagster_home(Settings.from_env())
+    with DagsterInstance.get() as instance:
+        restore_partitions(instance, ids)
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    """Removes a closed season's finished documents from the `documents` partitions (records stay)."""
+    from dagster import DagsterInstance
+
+    from ella_dagster.archive import archivable, archive_season
+    from ella_dagster.instance import dagster_home
+
+    db = _database()
+    ids = archivable(db, args.season)
+    noun = "document" if len(ids) == 1 else "documents"
+    if args.dry_run or not ids:
+        console.print(f"season {args.season}: {len(ids)} finished {noun} would leave the partitions")
+        return 0
+    dagster_home(Settings.from_env())
+    with DagsterInstance.get() as instance:
+        removed = archive_season(db, instance, args.season)
+    keys = "partition key" if removed == 1 else "partition keys"
+    console.print(f"season {args.season}: {removed} {keys} removed; every record stays in the database")
+    return 0
+
+
 def _launch(args: argparse.Namespace, ids: list[str], steps: list[str], title: str) -> int:
     """Launches one backfill for `ids`, prints its id and link, and follows it unless --no-wait."""
     import datetime as dt
@@ -202,6 +235,7 @@ def _launch(args: argparse.Namespace, ids: list[str], steps: list[str], title: s
     if args.dry_run:
         return 0
     server, db, launched_at = DagsterWebserver(args.url), _database(), utcnow() - dt.timedelta(seconds=1)
+    _restore_archived(ids)
     try:
         backfill_id = server.launch_backfill(ids, steps, title)
     except BackfillError as exc:
@@ -526,6 +560,12 @@ def _parser() -> argparse.ArgumentParser:
     reclassify.add_argument("--engine-version", help="classified by exactly this engine version")
     _backfill_options(reclassify)
     reclassify.set_defaults(func=cmd_reclassify)
+    archive = sub.add_parser(
+        "archive", help="remove a closed season's finished documents from Dagster's partitions (records stay)"
+    )
+    archive.add_argument("--season", type=int, required=True, help="the cases' tax year, e.g. 2024")
+    archive.add_argument("--dry-run", action="store_true", help="count the documents, remove nothing")
+    archive.set_defaults(func=cmd_archive)
     metrics = sub.add_parser("metrics", help="confidence metrics of a day (default today), as analysts see them")
     metrics.add_argument("--day", type=_date)
     metrics.set_defaults(func=cmd_metrics)
