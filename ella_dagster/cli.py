@@ -66,19 +66,20 @@ def _database() -> Database:
 def cmd_init(_: argparse.Namespace) -> int:
     """Migrates the database, writes and migrates DAGSTER_HOME (see instance.py) and, on S3, makes
     sure the bucket exists (created when missing)."""
-    from ella_dagster.instance import InstanceConfigError, InstanceSettings, dagster_home
+    from ella_dagster.instance import InstanceConfigError, InstanceSettings, dagster_home, written_by_ella
 
     settings = Settings.from_env()
     _database()
     if settings.store == "s3" and _ensure_bucket(settings) is None:
         return 1
     try:
-        home = dagster_home(settings, notify=lambda line: console.print(escape(line), soft_wrap=True))
+        home = dagster_home(settings, notify=_notifier("init"))
     except InstanceConfigError as exc:
         error_line(str(exc), "init")
         return 1
     console.print(f"database migrated; DAGSTER_HOME={home}")
-    console.print(escape(InstanceSettings.from_env(settings).describe()), soft_wrap=True)
+    if written_by_ella((home / "dagster.yaml").read_text()):  # a hand-made file says what the instance is
+        console.print(escape(InstanceSettings.from_env(settings).describe()), soft_wrap=True)
     return 0
 
 
@@ -92,11 +93,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
         error_line("--concurrency must be at least 1", "worker")
         return 2
     try:
-        dagster_home(Settings.from_env(), notify=lambda line: console.print(escape(line), soft_wrap=True))
+        dagster_home(Settings.from_env(), notify=_notifier("worker"))
         return run_worker(args.concurrency, name=args.name, loglevel=args.loglevel)
     except (NoCeleryLauncher, InstanceConfigError) as exc:
         error_line(str(exc), "worker")
         return 2
+
+
+def _notifier(command: str):  # noqa: ANN202 - a callback
+    """What setting up the instance reports: notes on stdout, warnings as one line on stderr."""
+
+    def notify(line: str) -> None:
+        if line.startswith("warning: "):
+            error_line(line, command)
+        else:
+            console.print(escape(line), soft_wrap=True)
+
+    return notify
 
 
 def _ensure_bucket(settings: Settings) -> bool | None:
@@ -231,13 +244,14 @@ def _launch(args: argparse.Namespace, ids: list[str], steps: list[str], title: s
     if not ids:
         console.print("no documents match")
         return 0
-    console.print(f"{len(ids)} documents: {', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}")
+    console.print(f"{_count(len(ids), 'document')} selected")
     if args.dry_run:
+        _print_documents(_database(), ids, limit=args.limit)
         return 0
     server, db, launched_at = DagsterWebserver(args.url), _database(), utcnow() - dt.timedelta(seconds=1)
     _restore_archived(ids)
     try:
-        backfill_id = server.launch_backfill(ids, steps, title)
+        backfill_id = server.launch_backfill(ids, steps, title, tags={"ella/command": args.command})
     except BackfillError as exc:
         console.print(f"[red]{exc}[/red]")
         return 2
@@ -255,26 +269,74 @@ def _launch(args: argparse.Namespace, ids: list[str], steps: list[str], title: s
             timeout=args.timeout,
         )
     console.print(f"backfill {backfill_id} {status}")
+    _print_documents(db, ids, limit=args.limit, outcome=True)
     return 0 if status in ("COMPLETED", "COMPLETED_SUCCESS") else 1
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _print_documents(db: Database, ids: list[str], *, limit: int, outcome: bool = False) -> None:
+    """A table of the documents (file masked), their state and, after a run, each one's reason."""
+    from rich.table import Table
+
+    from ella_dagster.backfills import describe
+
+    rows = describe(db, ids)
+    table = Table(title="documents" + ("" if len(rows) <= limit else f" (first {limit} of {len(rows)})"))
+    columns = ["document", "file", "case", "type", "confidence", "route", "status", "uploaded"]
+    for column in [*columns, *(["reason"] if outcome else [])]:
+        table.add_column(column, overflow="fold")
+    for row in rows[:limit]:
+        cells = [
+            row.doc_id,
+            row.filename,
+            row.case_id,
+            row.doc_type or "-",
+            f"{row.confidence:.2f}" if row.confidence is not None else "-",
+            row.route or "-",
+            row.status,
+            f"{row.uploaded_at:%Y-%m-%d %H:%M}",
+        ]
+        table.add_row(*(escape(c) for c in cells), *([escape(row.error or "")] if outcome else []))
+    console.print(table)
 
 
 def _backfill_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--case", help="only this case")
-    parser.add_argument("--uploaded-from", type=_date, help="uploaded on or after (YYYY-MM-DD)")
-    parser.add_argument("--uploaded-to", type=_date, help="uploaded on or before (YYYY-MM-DD)")
+    parser.add_argument("--uploaded-from", type=_date, help="uploaded on or after (YYYY-MM-DD, today, yesterday)")
+    parser.add_argument("--uploaded-to", type=_date, help="uploaded on or before (YYYY-MM-DD, today, yesterday)")
     parser.add_argument("--url", default="http://127.0.0.1:3000", help="Dagster webserver (default %(default)s)")
     parser.add_argument("--no-wait", action="store_true", help="launch and return")
     parser.add_argument("--dry-run", action="store_true", help="list the documents, launch nothing")
-    parser.add_argument("--timeout", type=float, default=3600.0)
+    parser.add_argument("--limit", type=int, default=20, help="documents shown in a listing (default %(default)s)")
+    parser.add_argument(
+        "--timeout", type=float, default=3600.0, help="seconds to follow the backfill (default %(default)s)"
+    )
 
 
 def _date(text: str):  # noqa: ANN202 - argparse type
     import datetime as dt
 
+    relative = {"today": 0, "yesterday": 1}
+    if text.strip().lower() in relative:
+        return dt.date.today() - dt.timedelta(days=relative[text.strip().lower()])
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text[:40]!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a date as YYYY-MM-DD, today or yesterday, got {text[:40]!r}"
+        ) from None
+
+
+def _doc_type(text: str) -> str:  # argparse type
+    from ella_dagster.domain.doc_types import parse_doc_type
+
+    try:
+        return parse_doc_type(text).value
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cmd_rerun_failed(args: argparse.Namespace) -> int:
@@ -553,10 +615,14 @@ def _parser() -> argparse.ArgumentParser:
     _backfill_options(rerun)
     rerun.set_defaults(func=cmd_rerun_failed)
     reclassify = sub.add_parser("reclassify", help="backfill classification and everything downstream")
-    reclassify.add_argument("--doc-type", action="append", help="current doc type (repeatable)")
-    reclassify.add_argument("--min-confidence", type=float)
-    reclassify.add_argument("--max-confidence", type=float, help="exclusive")
-    reclassify.add_argument("--route", choices=["auto-linked", "needs-review", "unclassified"])
+    reclassify.add_argument(
+        "--doc-type", action="append", type=_doc_type, help="current doc type, e.g. W-2 or 1099-INT (repeatable)"
+    )
+    reclassify.add_argument("--min-confidence", type=float, help="latest confidence at least this")
+    reclassify.add_argument("--max-confidence", type=float, help="latest confidence below this (exclusive)")
+    reclassify.add_argument(
+        "--route", choices=["auto-linked", "needs-review", "unclassified"], help="documents routed this way"
+    )
     reclassify.add_argument("--engine-version", help="classified by exactly this engine version")
     _backfill_options(reclassify)
     reclassify.set_defaults(func=cmd_reclassify)
@@ -567,7 +633,7 @@ def _parser() -> argparse.ArgumentParser:
     archive.add_argument("--dry-run", action="store_true", help="count the documents, remove nothing")
     archive.set_defaults(func=cmd_archive)
     metrics = sub.add_parser("metrics", help="confidence metrics of a day (default today), as analysts see them")
-    metrics.add_argument("--day", type=_date)
+    metrics.add_argument("--day", type=_date, help="YYYY-MM-DD, today or yesterday (default today)")
     metrics.set_defaults(func=cmd_metrics)
     classify = sub.add_parser("classify", help="run the configured engine on files (no database, no Dagster)")
     classify.add_argument("paths", nargs="+")

@@ -281,7 +281,7 @@ def write_instance_config(
         current = config.read_text()
         if current == wanted:
             return "unchanged"
-        if not _ours(current):
+        if not written_by_ella(current):
             if notify:
                 notify(
                     f"warning: {config} was not written by `ella init`; left as it is (it differs from what "
@@ -294,7 +294,8 @@ def write_instance_config(
     return "written"
 
 
-def _ours(text: str) -> bool:
+def written_by_ella(text: str) -> bool:
+    """Whether a dagster.yaml is ours to rewrite: our header, or a plain copy of the template."""
     import hashlib
 
     return (
@@ -316,9 +317,12 @@ def dagster_home(settings: Settings, notify: Callable[[str], None] | None = None
     home = home_path(settings)
     home.mkdir(parents=True, exist_ok=True)
     production = InstanceSettings.from_env(settings)
-    if production.postgres and ensure_postgres_database(settings, production.postgres) and notify:
-        notify(f"created database {production.postgres.db_name} for the Dagster instance")
-    if write_instance_config(home, settings, notify) == "written" and notify:
+    written = write_instance_config(home, settings, notify)
+    # Its database before anything opens the instance; a hand-made file names its own storage.
+    target = production.postgres if written != "kept" else None
+    if target and ensure_postgres_database(settings, target) and notify:
+        notify(f"created database {target.db_name} for the Dagster instance")
+    if written == "written" and notify:
         notify(f"wrote {home / 'dagster.yaml'}")
     os.environ["DAGSTER_HOME"] = str(home)
     prepare_environment(settings)
