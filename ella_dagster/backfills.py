@@ -128,11 +128,15 @@ class DagsterWebserver:
             raise BackfillError("; ".join(e.get("message", "") for e in body["errors"]))
         return body["data"]
 
-    def launch_backfill(self, partition_keys: list[str], asset_names: list[str], title: str) -> str:
+    def launch_backfill(
+        self, partition_keys: list[str], asset_names: list[str], title: str, tags: dict[str, str] | None = None
+    ) -> str:
         params = {
             "partitionNames": partition_keys,
             "assetSelection": [{"path": [n]} for n in asset_names],
             "title": title,
+            # Every run of the backfill carries them: the run list says which command launched it.
+            "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()],
         }
         result = self._graphql(LAUNCH, {"params": params})["launchPartitionBackfill"]
         if result["__typename"] != "LaunchBackfillSuccess":
@@ -146,7 +150,7 @@ class DagsterWebserver:
         return result["status"]
 
     def backfill_link(self, backfill_id: str) -> str:
-        return f"{self.url.rstrip('/')}/runs/b/{backfill_id}?tab=partitions"
+        return f"{self.url.rstrip('/')}/runs/b/{backfill_id}"  # the page opens on its partitions table
 
     def wait(
         self,
@@ -170,3 +174,39 @@ class DagsterWebserver:
 def finished_since(db: Database, ids: list[str], since: dt.datetime) -> int:
     with db.transaction() as s:
         return s.scalar(select(func.count()).where(RawImage.id.in_(ids), RawImage.processed_at >= since)) or 0
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One document as staff see it in a listing (no PII: the file name is masked)."""
+
+    doc_id: str
+    filename: str
+    case_id: str
+    doc_type: str | None
+    confidence: float | None
+    route: str | None
+    status: str
+    uploaded_at: dt.datetime
+    error: str | None
+
+
+def describe(db: Database, ids: list[str]) -> list[DocumentRow]:
+    from ella_dagster.domain.pii import mask_text
+
+    with db.transaction() as s:
+        rows = s.scalars(select(RawImage).where(RawImage.id.in_(ids)).order_by(RawImage.id))
+        return [
+            DocumentRow(
+                r.id,
+                mask_text(r.original_filename),
+                r.case_id,
+                r.classified_type,
+                r.ai_confidence,
+                r.route,
+                r.status,
+                r.uploaded_at,
+                r.error_message,
+            )
+            for r in rows
+        ]

@@ -189,6 +189,9 @@ def test_batches_rerun_failed_and_reclassify_through_the_daemon(tmp_path: Path, 
         result = ella(env, "rerun-failed", "--url", url)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "backfill" in result.stdout and "/runs/b/" in result.stdout and "COMPLETED" in result.stdout
+        assert "?tab=" not in result.stdout  # the backfill page opens on its partitions table
+        outcome = next(line for line in result.stdout.splitlines() if corrupt in line)
+        assert "nec.png" in outcome and "LINKED" in outcome  # each document's outcome is printed
         wait_for_runs(instance)
         assert partition_status(instance, ids) == {stage: Counter(MATERIALIZED=30) for stage in STAGES}
 
@@ -211,13 +214,15 @@ def test_batches_rerun_failed_and_reclassify_through_the_daemon(tmp_path: Path, 
     bumped = environment(tmp_path, ELLA_BATCH_SIZE="10", ELLA_ENGINE_REVISION="r2", PYTHONPATH=str(PROJECT_ROOT))
     with dagster_dev(bumped, workspace) as url:
         dry = ella(bumped, "reclassify", "--dry-run")
-        assert f"30 documents: {ids[0]}" in dry.stdout
+        assert "30 documents selected" in dry.stdout and "first 20 of 30" in dry.stdout
+        assert ids[0] in dry.stdout and "doc0.png" in dry.stdout  # a table: document, file, case, type, ...
         done_before = len(document_runs(instance))
         result = ella(bumped, "reclassify", "--url", url)
         assert result.returncode == 0, result.stdout + result.stderr
         wait_for_runs(instance)
         backfill_runs = document_runs(instance)[done_before:]
     assert len(backfill_runs) == 3 and all(RANGE_START in r.tags for r in backfill_runs)
+    assert {r.tags.get("ella/command") for r in backfill_runs} == {"reclassify"}
     assert {r.status for r in backfill_runs} == {DagsterRunStatus.SUCCESS}
     with db.transaction() as s:
         versions = Counter(h.engine_version.endswith("+r2") for h in s.scalars(select(ClassificationResult)))

@@ -172,8 +172,12 @@ def test_bad_arguments_are_one_line_each(tmp_path: Path, ella_env: dict[str, str
         (["upload", "--case", "case_demo", *["x.png"] * 21], "ella upload: rejected: 21 files in one batch"),
         (["upload", str(tmp_path / "w2.png")], "ella upload: error: the following arguments are required: --case"),
         (["metrics", "--day", "2024-02-30"], "ella metrics: error: argument --day: expected a date as YYYY-MM-DD"),
-        (["rerun-failed", "--uploaded-from", "yesterday", "--dry-run"], "ella rerun-failed: error: argument"),
+        (["rerun-failed", "--uploaded-from", "last week", "--dry-run"], "ella rerun-failed: error: argument"),
         (["reclassify", "--min-confidence", "high", "--dry-run"], "ella reclassify: error: argument --min-confidence"),
+        (
+            ["reclassify", "--doc-type", "W-9", "--dry-run"],
+            "ella reclassify: error: argument --doc-type: unknown document",
+        ),
         (["classify", str(tmp_path / "missing.png")], f"{tmp_path / 'missing.png'}: no such file"),
     ]:
         done = _ella(ella_env, *args)

@@ -100,3 +100,25 @@ def short_code(doc_type: DocType | str) -> str:
     """`FORM_1099_INT` -> `1099_INT`: the form's own name, used in file names and tables."""
     value = DocType(doc_type).value
     return value.removeprefix("FORM_")
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+# How staff write a type: W-2, w2, 1099-INT, 1099int, K-1, SSN card... -> the DocType, by its letters.
+_SPELLINGS = {
+    **{_squash(t.value): t for t in DocType},
+    **{_squash(t.value.removeprefix("FORM_")): t for t in DocType if t.value.startswith("FORM_")},
+    _squash("K-1"): DocType.SCHEDULE_K1,
+    _squash("SSN"): DocType.SSN_CARD,
+    _squash("DL"): DocType.DRIVER_LICENSE,
+}
+
+
+def parse_doc_type(text: str) -> DocType:
+    """A document type as staff type it (W-2, w2, W2, 1099-INT, form_1099_int); ValueError otherwise."""
+    found = _SPELLINGS.get(_squash(text))
+    if found is None:
+        raise ValueError(f"unknown document type {text[:40]!r} (for example W-2, 1099-INT, SSN_CARD)")
+    return found
