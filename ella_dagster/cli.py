@@ -175,7 +175,11 @@ def cmd_upload(args: argparse.Namespace) -> int:
             files.append((Path(name).name, read_input(Path(name))))
         except InputRejected as exc:
             refused[position] = str(exc)
-    outcomes = iter(upload_files(db, store, args.case, files) if files else [])
+    try:
+        outcomes = iter(upload_files(db, store, args.case, files) if files else [])
+    except UploadRejected as exc:  # the store refused the batch (a missing bucket): nothing was stored
+        error_line(f"rejected: {exc}", "upload")
+        return 2
     rejected = bool(refused)
     for position, name in enumerate(args.files):  # one line per file, in the order given
         if position in refused:

@@ -31,7 +31,7 @@ from ella_dagster.db.models import Action, ClassificationResult, RawImage
 from ella_dagster.db.session import Database
 from ella_dagster.pipeline.intake import upload_files
 from ella_dagster.store import LocalDocumentStore
-from tests.pipeline.test_steps import snapshot
+from tests.support.pipeline import snapshot
 
 pytestmark = [pytest.mark.daemon, pytest.mark.slow]
 

@@ -6,7 +6,7 @@ from ella_dagster import quality
 from ella_dagster.db.models import ChecklistItem, ClassificationResult, DigitalDoc, RawImage
 from ella_dagster.engines import OfflineEngine
 from ella_dagster.pipeline import steps
-from tests.pipeline.test_steps import ingest
+from tests.support.pipeline import ingest
 
 
 def test_key_convention_rule() -> None:

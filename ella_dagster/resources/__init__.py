@@ -1,9 +1,10 @@
 """Dagster resources: thin, configurable handles on the database, the document store and the engine."""
 
 import functools
+import os
 from abc import ABC, abstractmethod
 
-from dagster import ConfigurableResource, ResourceDependency
+from dagster import ConfigurableResource, EnvVar, ResourceDependency
 from dagster_aws.s3 import S3Resource
 
 from ella_dagster.config import Settings
@@ -66,8 +67,11 @@ def resources_from_settings(settings: Settings) -> dict[str, object]:
         store = S3DocumentStoreResource(s3=s3, bucket=settings.s3_bucket)
     else:
         store = LocalDocumentStoreResource(root=str(settings.store_root))
+    # A configured URL may hold a password: the resource reads it from the environment, so the UI's
+    # resource page shows the variable's name, not its value. The embedded default holds no secret.
+    url = EnvVar("ELLA_DATABASE_URL") if os.environ.get("ELLA_DATABASE_URL") else settings.database_url
     return {
-        "db": DatabaseResource(url=settings.database_url),
+        "db": DatabaseResource(url=url),
         "store": store,
         "engine": EngineResource(kind=settings.engine, revision=settings.engine_revision),
     }

@@ -22,7 +22,7 @@ from ella_dagster.resources import (
     LocalDocumentStoreResource,
     S3DocumentStoreResource,
 )
-from tests.pipeline.test_steps import snapshot
+from tests.support.pipeline import snapshot
 
 pytestmark = [pytest.mark.slow]
 

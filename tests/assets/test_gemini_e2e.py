@@ -16,8 +16,7 @@ from ella_dagster.db.models import RawImage
 from ella_dagster.engines import gemini
 from ella_dagster.pipeline.intake import register_upload, seed_demo, upload_files
 from ella_dagster.resources import DatabaseResource, EngineResource, LocalDocumentStoreResource
-from tests.engines.test_gemini import KEY, answers
-from tests.support.gemini_standin import GeminiStandIn
+from tests.support.gemini_standin import KEY, GeminiStandIn, answers
 
 pytestmark = [pytest.mark.slow]
 

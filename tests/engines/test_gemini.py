@@ -18,32 +18,8 @@ from ella_dagster.domain.errors import PermanentDocumentError, TransientDocument
 from ella_dagster.engines import gemini
 from ella_dagster.engines.gemini import GeminiEngine, GeminiSettings
 from ella_dagster.pipeline import steps
-from tests.pipeline.test_steps import ingest
-from tests.support.gemini_standin import GeminiStandIn, Scripted, error_body, prompt_text
-
-KEY = "AIzaSyTEST-not-a-real-key-0123456789"
-
-
-def answers(doc_type: str = "W2", confidence: float = 0.92, fields: dict | None = None):
-    def responder(model: str, request: dict) -> dict:
-        if prompt_text(request).startswith("CLASSIFY"):
-            return {
-                "docType": doc_type,
-                "confidence": confidence,
-                "reasoning": "title visible",
-                "taxYear": 2024,
-                "source": "Acme Tools Inc",
-                "alternatives": [{"docType": "OTHER", "confidence": 0.1}],
-            }
-        return fields or {
-            "employer_ein": "12-3456789",
-            "employee_ssn": "123-45-6789",
-            "wages": "52340.17",
-            "federal_tax_withheld": "6280.82",
-            "tax_year": "2024",
-        }
-
-    return responder
+from tests.support.gemini_standin import KEY, GeminiStandIn, Scripted, answers, error_body
+from tests.support.pipeline import ingest
 
 
 @pytest.fixture(autouse=True)

@@ -148,3 +148,28 @@ class GeminiStandIn:
                 return self._send(Scripted(404, error_body(404, "NOT_FOUND", f"models/{model} is not found")))
 
         return Handler
+
+
+KEY = "AIzaSyTEST-not-a-real-key-0123456789"
+
+
+def answers(doc_type: str = "W2", confidence: float = 0.92, fields: dict | None = None):
+    def responder(model: str, request: dict) -> dict:
+        if prompt_text(request).startswith("CLASSIFY"):
+            return {
+                "docType": doc_type,
+                "confidence": confidence,
+                "reasoning": "title visible",
+                "taxYear": 2024,
+                "source": "Acme Tools Inc",
+                "alternatives": [{"docType": "OTHER", "confidence": 0.1}],
+            }
+        return fields or {
+            "employer_ein": "12-3456789",
+            "employee_ssn": "123-45-6789",
+            "wages": "52340.17",
+            "federal_tax_withheld": "6280.82",
+            "tax_year": "2024",
+        }
+
+    return responder
