@@ -215,6 +215,55 @@ def _restore_archived(ids: list[str]) -> None:
         restore_partitions(instance, ids)
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    """One document's story: row, classification history, actions, extraction, stages and runs."""
+    import json
+
+    from dagster import DagsterInstance
+    from rich.table import Table
+
+    from ella_dagster.instance import dagster_home
+    from ella_dagster.story import add_dagster, from_database
+
+    story = from_database(_database(), args.document)
+    if story is None:
+        error_line(f"no document {args.document!r}", "show")
+        return 2
+    dagster_home(Settings.from_env())
+    with DagsterInstance.get() as instance:
+        add_dagster(story, instance, args.url)
+    if args.json:
+        print(json.dumps(story.__dict__, default=str, ensure_ascii=False))
+        return 0
+
+    def section(title: str, rows: list[dict]) -> None:
+        if not rows:
+            console.print(f"{title}: none")
+            return
+        table = Table(title=title, title_justify="left")
+        for column in rows[0]:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(
+                *(escape("-" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)) for v in row.values())
+            )
+        console.print(table)
+
+    section("document", [{"field": k, "value": v} for k, v in story.document.items()])
+    section("classification history", story.history)
+    section("staff actions", story.actions)
+    if story.extraction:
+        fields = ", ".join(story.extraction["fields"])
+        console.print(
+            f"extraction: {story.extraction['type']} {story.extraction['status']} "
+            f"{story.extraction['confidence']:.2f} (schema {story.extraction['schema']}); fields: {escape(fields)}"
+        )
+    console.print(f"digital doc: {story.digital_doc or 'none'}")
+    section("stages (Dagster partition status)", [{"stage": k, "status": v} for k, v in story.stages.items()])
+    section("runs", story.runs)
+    return 0
+
+
 def cmd_archive(args: argparse.Namespace) -> int:
     """Removes a closed season's finished documents from the `documents` partitions (records stay)."""
     from dagster import DagsterInstance
@@ -630,6 +679,11 @@ def _parser() -> argparse.ArgumentParser:
     reclassify.add_argument("--engine-version", help="classified by exactly this engine version")
     _backfill_options(reclassify)
     reclassify.set_defaults(func=cmd_reclassify)
+    show = sub.add_parser("show", help="one document's whole story: states, history, actions, stages, runs")
+    show.add_argument("document", help="the document id (its partition key)")
+    show.add_argument("--url", default="http://127.0.0.1:3000", help="Dagster UI for run links (default %(default)s)")
+    show.add_argument("--json", action="store_true", help="one JSON object")
+    show.set_defaults(func=cmd_show)
     archive = sub.add_parser(
         "archive", help="remove a closed season's finished documents from Dagster's partitions (records stay)"
     )
