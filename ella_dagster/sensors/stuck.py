@@ -3,6 +3,7 @@
 
 import datetime as dt
 import os
+import time
 
 from dagster import (
     DagsterRunStatus,
@@ -39,6 +40,29 @@ LIVE = [
 ]
 
 
+def _still_alive(context: SensorEvaluationContext, live: list) -> list:  # noqa: ANN001 - DagsterRuns
+    """The live runs minus those whose process is gone. Under the daemon's default launcher a run whose
+    process was killed (with the daemon, or alone) stays STARTED for ever: the launcher cannot check its
+    worker, so run monitoring never fails it, and it holds a run slot. A STARTED run that wrote no event
+    for ELLA_STUCK_AFTER_MINUTES (a batch writes one per document and stage) is reported failed here."""
+    now, alive = time.time(), []
+    for run in live:
+        if run.status == DagsterRunStatus.STARTED:
+            record = context.instance.get_run_record_by_id(run.run_id)
+            events = context.instance.get_records_for_run(run.run_id, limit=1, ascending=False).records
+            last = max(
+                [e.timestamp for e in events]
+                + [t for t in (record.start_time, record.create_timestamp.timestamp()) if t]
+            )
+            if now - last > STUCK_AFTER.total_seconds():
+                silent = round((now - last) / 60)
+                context.log.warning(f"run {run.run_id} wrote nothing for {silent} min: its process is gone")
+                context.instance.report_run_failed(run, f"no event for {silent} minutes: the run's process is gone")
+                continue
+        alive.append(run)
+    return alive
+
+
 def _covered_by_live_run(doc_id: str, live: list) -> bool:  # noqa: ANN001 - DagsterRun
     """A live run works on the document: its own partition, or a batch range around it (ids are
     time-ordered and partitions are added in upload order, so the range is compared by id)."""
@@ -72,7 +96,7 @@ def stuck_documents_sensor(context: SensorEvaluationContext, db: DatabaseResourc
         )
     if not stuck:
         return SkipReason("no unfinished documents")
-    live = list(context.instance.get_runs(RunsFilter(statuses=LIVE)))  # batches, backfills, re-drives
+    live = _still_alive(context, list(context.instance.get_runs(RunsFilter(statuses=LIVE))))
     requests = []
     for doc_id in stuck:
         if _covered_by_live_run(doc_id, live):

@@ -78,3 +78,28 @@ def test_after_three_runs_the_document_is_failed_with_an_action(instance, sqlite
         raw = s.get(RawImage, "doomed")
         assert raw.status == "FAILED" and raw.processed_at is not None and "stuck" in raw.error_message
         assert [a.type for a in s.query(Action).filter_by(raw_image_id="doomed")] == ["AI_FAILED"]
+
+
+def test_a_run_whose_process_died_is_failed_and_its_documents_redriven(instance, sqlite_db, monkeypatch) -> None:
+    """The daemon's default launcher cannot check a run's process: a STARTED run whose worker was killed
+    would hold its run slot for ever. One that wrote nothing for ELLA_STUCK_AFTER_MINUTES is failed."""
+    import time
+
+    from ella_dagster.sensors import stuck
+
+    monkeypatch.setattr(stuck, "STUCK_AFTER", dt.timedelta(seconds=2))
+    seed_demo(sqlite_db)
+    add_document(sqlite_db, "m-orphaned", minutes_ago=60)
+    add_document(sqlite_db, "t-talking", minutes_ago=60)
+    dead = create_run_for_test(
+        instance, job_name="process_documents", status=DagsterRunStatus.STARTED, tags=batch_tags("a", "n")
+    )
+    talking = create_run_for_test(
+        instance, job_name="process_documents", status=DagsterRunStatus.STARTED, tags=batch_tags("o", "z")
+    )
+    time.sleep(2.5)
+    instance.report_engine_event("still working", talking)  # a live run writes events
+    result = tick(instance, sqlite_db)
+    assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id(talking.run_id).status == DagsterRunStatus.STARTED
+    assert [r.partition_key for r in result.run_requests] == ["m-orphaned"]  # the other is still covered
