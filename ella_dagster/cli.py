@@ -559,15 +559,19 @@ def cmd_classify(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     engine = engine_for(settings.engine, settings.engine_revision)
     failures = 0
+
+    def report_failure(path: Path, exc: Exception) -> None:
+        if args.json:
+            print(json.dumps({"path": str(path), "error": str(exc)}))
+        else:
+            console.print(f"[red]{escape(f'{path}: {exc}')}[/red]", soft_wrap=True)
+
     for path in map(Path, args.paths):
         try:
             data = read_input(path)
         except InputRejected as exc:
             failures += 1
-            if args.json:
-                print(json.dumps({"path": str(path), "error": str(exc)}))
-            else:
-                console.print(f"[red]{escape(f'{path}: {exc}')}[/red]", soft_wrap=True)
+            report_failure(path, exc)
             continue
         mime = sniff_mime(data) or claimed_mime(path.name) or "application/octet-stream"
         started = time.perf_counter()
@@ -577,10 +581,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             extraction = engine.extract(data, mime, result.doc_type) if engine.can_extract(result.doc_type) else None
         except DocumentError as exc:
             failures += 1
-            if args.json:
-                print(json.dumps({"path": str(path), "error": str(exc)}))
-            else:
-                console.print(f"[red]{escape(f'{path}: {exc}')}[/red]", soft_wrap=True)
+            report_failure(path, exc)
             continue
         fields, _ = merge_pages([p.fields for p in extraction.pages]) if extraction else ({}, {})
         shown = fields if args.show_pii else mask_fields(fields)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ella_dagster.db.models import ChecklistItem, ClassificationResult, DigitalDoc, Extraction, RawImage
+from ella_dagster.db.models import ChecklistItem, DigitalDoc, Extraction, RawImage
 from ella_dagster.domain import extraction as schemas
 from ella_dagster.domain.field_confidence import doubtful
 from ella_dagster.domain.routing import decide_route
+from ella_dagster.pipeline.steps import latest_classification
 
 RENAMED_KEY = re.compile(r"^cases/[A-Za-z0-9_-]+/docs/\d{4}_[A-Za-z0-9]+(_[A-Za-z0-9]+)*\.[a-z0-9]{1,5}$")
 
@@ -19,12 +19,7 @@ RENAMED_KEY = re.compile(r"^cases/[A-Za-z0-9_-]+/docs/\d{4}_[A-Za-z0-9]+(_[A-Za-
 def history_problems(session: Session, doc_id: str, answer: dict[str, Any]) -> list[str]:
     """The classification just made is the document's latest history row (a lost or overtaken write
     is a gap in the history)."""
-    latest = session.scalars(
-        select(ClassificationResult)
-        .where(ClassificationResult.raw_image_id == doc_id)
-        .order_by(ClassificationResult.id.desc())
-        .limit(1)
-    ).first()
+    latest = latest_classification(session, doc_id)
     if latest is None:
         return ["no classification history row"]
     if (latest.doc_type, latest.confidence, latest.engine_version) != (
@@ -40,12 +35,7 @@ def routing_problems(session: Session, doc_id: str) -> list[str]:
     """The stored row agrees with the latest classification: route from its confidence, type and
     category, a checklist link only for a classified document."""
     raw = session.get(RawImage, doc_id)
-    latest = session.scalars(
-        select(ClassificationResult)
-        .where(ClassificationResult.raw_image_id == doc_id)
-        .order_by(ClassificationResult.id.desc())
-        .limit(1)
-    ).first()
+    latest = latest_classification(session, doc_id)
     if raw is None or latest is None:
         return ["no row or no classification"]
     if raw.status == "DUPLICATE":
