@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import requests
 from sqlalchemy import func, select
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from ella_dagster.db.models import ClassificationResult, RawImage
 from ella_dagster.db.session import Database
@@ -111,11 +112,30 @@ class BackfillError(RuntimeError):
     pass
 
 
+def _transient_http(exc: BaseException) -> bool:
+    if isinstance(exc, requests.HTTPError):
+        return exc.response is not None and exc.response.status_code >= 500
+    return isinstance(exc, BackfillError) and exc.__cause__ is not None  # the connection dropped
+
+
 @dataclass
 class DagsterWebserver:
     url: str = "http://127.0.0.1:3000"
 
-    def _graphql(self, query: str, variables: dict) -> dict:
+    def _graphql(self, query: str, variables: dict, *, idempotent: bool = False) -> dict:
+        """One GraphQL call. A read (`idempotent`) is tried again on a 5xx or a dropped connection: a
+        webserver busy reloading must not abort a staff command that is following a backfill."""
+        if idempotent:
+            retrying = Retrying(
+                stop=stop_after_attempt(5),
+                wait=wait_exponential(multiplier=1, max=8),
+                retry=retry_if_exception(_transient_http),
+                reraise=True,
+            )
+            return retrying(self._post, query, variables)
+        return self._post(query, variables)
+
+    def _post(self, query: str, variables: dict) -> dict:
         try:
             response = requests.post(
                 f"{self.url.rstrip('/')}/graphql", json={"query": query, "variables": variables}, timeout=60
@@ -144,7 +164,7 @@ class DagsterWebserver:
         return result["backfillId"]
 
     def backfill_status(self, backfill_id: str) -> str:
-        result = self._graphql(STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+        result = self._graphql(STATUS, {"id": backfill_id}, idempotent=True)["partitionBackfillOrError"]
         if result["__typename"] != "PartitionBackfill":
             raise BackfillError(result.get("message", result["__typename"]))
         return result["status"]

@@ -142,8 +142,11 @@ def test_production_deployment_postgres_s3_celery(tmp_path: Path, postgres_url: 
                 [str(BIN / "ella"), "worker", "--concurrency", "1", "--name", worker], on[worker], tmp_path / worker
             )
         assert ella(on["daemon"], "seed-demo").returncode == 0
-        upload = ella(on["daemon"], "upload", "--case", "case_demo", *(str(tmp_path / n) for n in files))
-        assert upload.returncode == 0, upload.stdout + upload.stderr
+        names = list(files)
+        for first in range(0, len(names), 20):  # the portal takes 20 files a batch
+            batch = (str(tmp_path / n) for n in names[first : first + 20])
+            upload = ella(on["daemon"], "upload", "--case", "case_demo", *batch)
+            assert upload.returncode == 0, upload.stdout + upload.stderr
         wait_for_workers(tmp_path, ("w1", "w2"), processes)
 
         db = Database(postgres_url)
@@ -195,8 +198,39 @@ def test_production_deployment_postgres_s3_celery(tmp_path: Path, postgres_url: 
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="dagster-logs/").get("Contents", [])]
         assert f"dagster-logs/storage/{run_id}/compute_logs/{file_key}.err" in keys
         assert not any((homes["web"] / "compute_logs_staging" / run_id).glob("compute_logs/*.err.partial"))
+
+        # The engineers' (writable) webserver: staff fix the corrupt file and re-run what failed, then
+        # reclassify the W-2s; both backfills run through the Celery workers.
+        writable = free_port(socket)
+        processes["engineers"] = spawn(
+            [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(writable)],
+            on["web"],
+            tmp_path / "engineers",
+        )
+        webserver_client(writable, processes["engineers"])
+        with db.transaction() as s:
+            corrupt_key = s.execute(
+                text("SELECT storage_key FROM raw_images WHERE original_filename = 'corrupt.png'")
+            ).scalar_one()
+        s3.put_object(
+            Bucket=bucket,
+            Key=corrupt_key,
+            Body=generated["1099nec"].data,
+            Metadata={"case-id": "case_demo", "original-filename": "nec.png", "mime-type": "image/png"},
+        )
+        url = f"http://127.0.0.1:{writable}"
+        rerun = ella(on["web"], "rerun-failed", "--url", url, timeout=400)
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        reclassify = ella(on["web"], "reclassify", "--doc-type", "W-2", "--url", url, timeout=400)
+        assert reclassify.returncode == 0, reclassify.stdout + reclassify.stderr
+        with db.transaction() as s:
+            statuses = dict(s.execute(text("SELECT original_filename, status FROM raw_images")).all())
+        assert statuses["nec.png"] == "LINKED" and "FAILED" not in statuses.values()
+        backfill_runs = [r for r in instance.get_runs() if r.tags.get("ella/command") in ("rerun-failed", "reclassify")]
+        assert {r.tags["ella/command"] for r in backfill_runs} == {"rerun-failed", "reclassify"}
+        assert all("dagster-celery/task_id" in r.tags and r.status.value == "SUCCESS" for r in backfill_runs)
     finally:
-        for name in ("web", "daemon", "w1", "w2"):
+        for name in ("engineers", "web", "daemon", "w1", "w2"):
             if name in processes:
                 stop(processes[name], timeout=60)
         if instance is not None:
@@ -218,12 +252,12 @@ def empty_redis_db(redis) -> int:  # noqa: ANN001 - module
 
 
 def sample_files(generated, samples) -> dict[str, bytes]:  # noqa: ANN001 - fixture, module
-    """16 distinct uploads: the shared generated kinds (one corrupt) and eight more of the form kinds."""
+    """40 distinct uploads: the shared generated kinds (one corrupt) and 32 more of the form kinds."""
     import random
 
     files = {f"{kind}.{s.filename.rsplit('.', 1)[-1]}": s.data for kind, s in generated.items()}
     rng = random.Random(77)
-    for i in range(8):
+    for i in range(32):
         files[f"extra{i}.png"] = samples.GENERATORS[i % len(samples.GENERATORS)](rng, 2023).data
     return files
 
@@ -243,7 +277,10 @@ def embedded_outcomes(work: Path, files: dict[str, bytes]) -> dict[str, tuple[st
     work.mkdir()
     db, store = Database(f"sqlite:///{work / 'ella.db'}"), LocalDocumentStore(work / "store")
     db.migrate()
-    outcomes = upload_files(db, store, seed_demo(db), list(files.items()))
+    case, items = seed_demo(db), list(files.items())
+    outcomes = [
+        o for first in range(0, len(items), 20) for o in upload_files(db, store, case, items[first : first + 20])
+    ]
     for marker in store.new_uploads(None, 100):
         register_upload(db, store, marker)
     list(process_batch(db, store, engine_for("offline"), [o.upload_id for o in outcomes if o.upload_id]))
