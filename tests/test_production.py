@@ -102,6 +102,7 @@ def test_production_deployment_postgres_s3_celery(tmp_path: Path, postgres_url: 
     own written by `ella` from the same settings, as on separate machines. Uploads end exactly as on
     the embedded default, and the webserver shows the runs and a run's compute logs (read from S3:
     it never saw the workers' files)."""
+    import random
     import socket
 
     import redis
@@ -180,7 +181,7 @@ def test_production_deployment_postgres_s3_celery(tmp_path: Path, postgres_url: 
         assert permissions["launch_pipeline_execution"] is False  # read-only
         listed = graphql("{ runsOrError { ... on Runs { results { runId status } } } }")["runsOrError"]["results"]
         assert {r["runId"] for r in listed} == {r.run_id for r in runs}
-        run_id = runs[0].run_id
+        run_id = next(r.run_id for r in runs if r.job_name == "process_documents")  # not a metrics run
         logs = graphql(
             "query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events {"
             " __typename ... on LogsCapturedEvent { fileKey } } } } }",
@@ -215,7 +216,7 @@ def test_production_deployment_postgres_s3_celery(tmp_path: Path, postgres_url: 
         s3.put_object(
             Bucket=bucket,
             Key=corrupt_key,
-            Body=generated["1099nec"].data,
+            Body=samples.GENERATORS[2](random.Random(999), 2024).data,  # a 1099-NEC not uploaded before
             Metadata={"case-id": "case_demo", "original-filename": "nec.png", "mime-type": "image/png"},
         )
         url = f"http://127.0.0.1:{writable}"
