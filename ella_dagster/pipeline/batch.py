@@ -265,6 +265,14 @@ def _attempt(stage: Stage, ctx: DocumentContext, on_retry: Callable[[str], None]
     return result, retrying.statistics.get("attempt_number", 1)
 
 
+def _evaluate_checks(
+    stage: Stage, ctx: DocumentContext, result: Any, on_retry: Callable[[str], None] | None
+) -> list[CheckOutcome]:
+    checks_stage = Stage(stage.name, stage.description, lambda c: [rule(c, result) for rule in stage.checks])
+    outcomes, _ = _attempt(checks_stage, ctx, on_retry)
+    return outcomes
+
+
 def _fail(ctx: DocumentContext, stage: str, reason: str, *, permanent: bool) -> DocumentFailure:
     try:
         with ctx.db.transaction() as s:
@@ -289,7 +297,12 @@ def process_one(
             yield _fail(ctx, stage.name, reason, permanent=False)
             return
         seconds = time.perf_counter() - started
-        checks = [rule(ctx, result) for rule in stage.checks]
+        try:  # a check reads the database and the store too: the same retry budget, the same failure
+            checks = _evaluate_checks(stage, ctx, result, on_retry)
+        except Exception as exc:  # noqa: BLE001 - this document fails, the batch goes on
+            reason = sanitize_error(f"checks of {stage.name} could not run: {exc.__class__.__name__}: {exc}")[:500]
+            yield _fail(ctx, stage.name, reason, permanent=False)
+            return
         yield StageOutcome(ctx.doc_id, stage.name, result, seconds, attempts, checks)
         failed = [c.name for c in checks if c.blocking and not c.passed]
         if failed:  # a blocking check stops the chain: the document must still end in a terminal state

@@ -451,6 +451,8 @@ def link_document(db: Database, doc_id: str) -> StepResult:
                 False, f"no digital document: {raw.status.lower()} without extraction", {"status": raw.status}
             )
         if raw.status == "DUPLICATE":
+            # A copy linked before its original was seen (a re-run after a crash) stops counting.
+            _uncount(s, s.get(DigitalDoc, f"dd_{raw.id}"))
             return StepResult(
                 False,
                 "no digital document: duplicate of an earlier upload",

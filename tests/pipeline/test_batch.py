@@ -1,0 +1,66 @@
+"""A batch through the stages: a check that cannot run fails its document only, and is retried first."""
+
+from __future__ import annotations
+
+import pytest
+
+from ella_dagster.pipeline import batch, steps
+from ella_dagster.pipeline.batch import CheckRule, DocumentFailure, Stage, StageOutcome, process_batch
+from ella_dagster.pipeline.intake import seed_demo
+from tests.support.rows import raw_image
+
+
+@pytest.fixture
+def no_waits(monkeypatch) -> None:
+    monkeypatch.setattr(batch, "RETRY_WAIT", {"initial": 0.0, "max": 0.0, "jitter": 0.0})
+
+
+def test_a_check_that_raises_fails_its_document_not_the_batch(sqlite_db, local_store, no_waits) -> None:
+    seed_demo(sqlite_db)
+    with sqlite_db.transaction() as s:
+        for doc in ("a", "b", "c"):
+            s.add(raw_image(doc, status="PROCESSING"))
+    calls: dict[str, int] = {}
+
+    def flaky(ctx, result):  # noqa: ANN001, ANN202 - a check whose store answers 500 for b, once for c
+        calls[ctx.doc_id] = calls.get(ctx.doc_id, 0) + 1
+        if ctx.doc_id == "b" or (ctx.doc_id == "c" and calls["c"] == 1):
+            raise TimeoutError("HeadObject: 500")
+        return True, {}
+
+    stage = Stage("only", "a stage", lambda ctx: steps.StepResult(values={}), (CheckRule("store_answers", "", flaky),))
+    events = list(process_batch(sqlite_db, local_store, None, ["a", "b", "c"], [stage]))
+    outcomes = {e.doc_id: type(e) for e in events}
+    assert outcomes == {"a": StageOutcome, "b": DocumentFailure, "c": StageOutcome}
+    assert calls == {"a": 1, "b": batch.ATTEMPTS, "c": 2}  # retried like a stage, then given up
+    failure = next(e for e in events if isinstance(e, DocumentFailure))
+    assert "checks of only could not run" in failure.reason
+    from ella_dagster.db.models import RawImage
+
+    with sqlite_db.transaction() as s:
+        assert s.get(RawImage, "b").status == "FAILED" and s.get(RawImage, "a").status == "PROCESSING"
+
+
+@pytest.mark.slow
+def test_a_copy_linked_before_its_original_stops_counting_when_re_run(sqlite_db, local_store, generated) -> None:
+    """A crash can process a copy before its original: both get linked. Re-running the copy makes it a
+    DUPLICATE, and its digital doc no longer counts in the checklist."""
+    from ella_dagster.db.models import ChecklistItem, DigitalDoc, RawImage
+    from ella_dagster.engines import OfflineEngine
+    from tests.support.pipeline import ingest
+
+    seed_demo(sqlite_db)
+    original, copy = ingest(
+        sqlite_db, local_store, "case_demo", [("a.png", generated["w2"].data), ("b.png", generated["w2"].data)]
+    )
+    engine = OfflineEngine()
+    steps.process_document(sqlite_db, local_store, engine, copy)  # the copy first
+    steps.process_document(sqlite_db, local_store, engine, original)
+    with sqlite_db.transaction() as s:
+        item = s.get(ChecklistItem, s.get(RawImage, original).checklist_item_id)
+        assert item.received_count == 2  # the defect's state: one paper counted twice
+    steps.process_document(sqlite_db, local_store, engine, copy)  # re-run (a re-drive, a backfill)
+    with sqlite_db.transaction() as s:
+        assert s.get(RawImage, copy).status == "DUPLICATE"
+        assert s.get(DigitalDoc, f"dd_{copy}").counted_in_item_id is None
+        assert s.get(ChecklistItem, item.id).received_count == 1
