@@ -39,6 +39,14 @@ def shared_limiter(database_url: str, data_dir: str, per_window: int, window_sec
 
 
 def acquire(limiter: Limiter, timeout_seconds: float = 600) -> None:
-    """Blocks until this process may send one more request."""
-    if not limiter.try_acquire(BUCKET, blocking=True, timeout=timeout_seconds):
-        raise TimeoutError(f"rate limit: no request slot within {timeout_seconds:.0f} s")
+    """Blocks until this process may send one more request. pyrate-limiter can answer "no" long before
+    the timeout (seen when several processes first use a fresh PostgreSQL bucket at once), so a "no"
+    is asked again until the deadline."""
+    import time
+
+    deadline = time.monotonic() + timeout_seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if limiter.try_acquire(BUCKET, blocking=True, timeout=max(1, int(left))):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"rate limit: no request slot within {timeout_seconds:.0f} s")
