@@ -80,6 +80,9 @@ class ImageGroup(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+CONTENT_CLAIM = "duplicate_of_id IS NULL AND sha256 IS NOT NULL"
+
+
 class RawImage(Base):
     __tablename__ = "raw_images"
     __table_args__ = (
@@ -91,6 +94,16 @@ class RawImage(Base):
             unique=True,
             sqlite_where=text("storage_key <> original_key"),
             postgresql_where=text("storage_key <> original_key"),
+        ),
+        # One original per case and content: the hash step claims the bytes by being the row that
+        # is no duplicate (migration 0005); every other copy points at it.
+        Index(
+            "uq_raw_images_content",
+            "case_id",
+            "sha256",
+            unique=True,
+            sqlite_where=text(CONTENT_CLAIM),
+            postgresql_where=text(CONTENT_CLAIM),
         ),
     )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the document id = partition key

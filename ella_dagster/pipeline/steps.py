@@ -28,7 +28,7 @@ from ella_dagster.domain import extraction as schemas
 from ella_dagster.domain.doc_types import DocType, category_of, is_ocr_eligible
 from ella_dagster.domain.errors import PermanentDocumentError
 from ella_dagster.domain.field_confidence import doubtful, field_confidences
-from ella_dagster.domain.hashing import NEAR_DUPLICATE_BITS, compute_hashes, hamming
+from ella_dagster.domain.hashing import NEAR_DUPLICATE_BITS, DocumentHashes, compute_hashes, hamming
 from ella_dagster.domain.naming import NamingComponents, display_name_from_key, renamed_key
 from ella_dagster.domain.routing import (
     AUTO_LINK_THRESHOLD,
@@ -77,45 +77,71 @@ def load_document(db: Database, store: DocumentStore, doc_id: str) -> tuple[RawI
 
 # 1 --------------------------------------------------------------------------------------------
 def hash_document(db: Database, store: DocumentStore, doc_id: str) -> StepResult:
+    """Hashes the document and decides whether it is an exact duplicate.
+
+    The first document of a case to claim a sha256 is its original; every later one is a duplicate
+    of it. The claim is the row itself: a partial unique index (migration 0005) allows one row per
+    (case, sha256) that is not a duplicate, so two copies hashed at the same time cannot both become
+    originals (the second commit fails, and it is hashed again against the first). Claiming by time
+    of hashing, not by upload id, means a copy processed before its original (a crash, a redrive)
+    keeps its link and the original, hashed later, is the duplicate: either way one is counted."""
     with db.transaction() as s:
         raw = _raw(s, doc_id)
     stored = fetch(store, raw)
     mime_type = stored.metadata.get("mime-type", raw.mime_type)
     hashes = compute_hashes(stored.data, mime_type)
+    for attempt in range(CLAIM_ATTEMPTS):
+        try:
+            duplicate_of, others = _record_hashes(db, doc_id, stored, mime_type, hashes)
+            break
+        except IntegrityError:  # another copy claimed the same bytes in between: it is the original
+            if attempt == CLAIM_ATTEMPTS - 1:
+                raise
+    candidates = sorted(i for i, p in others if hamming(p, hashes.phash) < NEAR_DUPLICATE_BITS and i != duplicate_of)
+    return StepResult(
+        values={
+            "sha256": hashes.sha256,
+            "phash": hashes.phash,
+            "exact_duplicate_of": duplicate_of,
+            "near_duplicate_candidates": candidates,
+        }
+    )
+
+
+CLAIM_ATTEMPTS = 3
+
+
+def _record_hashes(
+    db: Database, doc_id: str, stored: StoredObject, mime_type: str, hashes: DocumentHashes
+) -> tuple[str | None, list[tuple[str, str]]]:
     with db.transaction() as s:
         raw = _raw(s, doc_id)
         raw.status, raw.error_message, raw.processed_at = "PROCESSING", None, None
         # The object's own metadata wins (a file restored after a failed first attempt included).
         raw.mime_type, raw.file_size = mime_type, len(stored.data)
         raw.original_filename = stored.metadata.get("original-filename", raw.original_filename)
-        raw.sha256, raw.phash = hashes.sha256, hashes.phash
-        # The earliest upload with the same bytes in the case is the original.
         original = s.scalars(
             select(RawImage)
-            .where(RawImage.case_id == raw.case_id, RawImage.sha256 == hashes.sha256, RawImage.id < raw.id)
-            .order_by(RawImage.id)
+            .where(
+                RawImage.case_id == raw.case_id,
+                RawImage.sha256 == hashes.sha256,
+                RawImage.duplicate_of_id.is_(None),
+                RawImage.id != raw.id,
+            )
             .limit(1)
         ).first()
+        raw.sha256, raw.phash = hashes.sha256, hashes.phash
         raw.duplicate_of_id = original.id if original else None
         if original:
             group = _group(s, raw.case_id, f"sha256:{hashes.sha256}", best_image_id=original.id)
             original.image_group_id = raw.image_group_id = group.id
+        s.flush()  # the claim: a second original of these bytes fails here
         others = s.execute(
             select(RawImage.id, RawImage.phash).where(
                 RawImage.case_id == raw.case_id, RawImage.id != raw.id, RawImage.phash.is_not(None)
             )
         ).all()
-    candidates = sorted(
-        i for i, p in others if hamming(p, hashes.phash) < NEAR_DUPLICATE_BITS and i != raw.duplicate_of_id
-    )
-    return StepResult(
-        values={
-            "sha256": hashes.sha256,
-            "phash": hashes.phash,
-            "exact_duplicate_of": raw.duplicate_of_id,
-            "near_duplicate_candidates": candidates,
-        }
-    )
+        return raw.duplicate_of_id, [tuple(row) for row in others]
 
 
 def _group(session: Session, case_id: str, key: str, *, best_image_id: str, doc_type: str | None = None) -> ImageGroup:

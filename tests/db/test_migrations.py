@@ -94,3 +94,29 @@ def test_upgrading_a_database_whose_documents_share_a_renamed_key(database: Data
     }
     with pytest.raises(IntegrityError), database.transaction() as s:
         s.get(RawImage, "doc2").storage_key = shared
+
+
+def test_one_original_per_case_and_content(database: Database) -> None:
+    seed_demo(database)
+    with database.transaction() as s:
+        s.add_all([raw_image("doc1", sha256="a" * 64), raw_image("doc2")])
+        s.add(raw_image("doc3", sha256="a" * 64, duplicate_of_id="doc1"))
+    with pytest.raises(IntegrityError), database.transaction() as s:
+        s.get(RawImage, "doc2").sha256 = "a" * 64
+    with database.transaction() as s:  # not yet hashed rows and duplicates are not in the index
+        s.add_all([raw_image("doc4"), raw_image("doc5", sha256="a" * 64, duplicate_of_id="doc1")])
+
+
+def test_upgrading_a_database_with_two_originals_of_the_same_bytes(database: Database) -> None:
+    """Copies left as originals by the duplicate race: the earliest upload stays the original, the
+    later ones become its duplicates, and the index is built."""
+    command.downgrade(alembic_config(database.url), "0004")
+    seed_demo(database)
+    with database.transaction() as s:
+        for n in (3, 1, 2):
+            s.add(raw_image(f"doc{n}", sha256="a" * 64, storage_key=f"raw/{n}.png", original_key=f"raw/{n}.png"))
+        s.add(raw_image("doc4", sha256="b" * 64, storage_key="raw/4.png", original_key="raw/4.png"))
+    database.migrate()
+    with database.transaction() as s:
+        originals = {r.id: r.duplicate_of_id for r in s.scalars(select(RawImage))}
+    assert originals == {"doc1": None, "doc2": "doc1", "doc3": "doc1", "doc4": None}

@@ -43,8 +43,9 @@ def test_a_check_that_raises_fails_its_document_not_the_batch(sqlite_db, local_s
 
 @pytest.mark.slow
 def test_a_copy_linked_before_its_original_stops_counting_when_re_run(sqlite_db, local_store, generated) -> None:
-    """A crash can process a copy before its original: both get linked. Re-running the copy makes it a
-    DUPLICATE, and its digital doc no longer counts in the checklist."""
+    """Before migration 0005 a crash could link a copy and its original both; the migration makes the
+    later upload the duplicate but leaves it LINKED. Re-running it routes it DUPLICATE, and its digital
+    doc no longer counts in the checklist."""
     from ella_dagster.db.models import ChecklistItem, DigitalDoc, RawImage
     from ella_dagster.engines import OfflineEngine
     from tests.support.pipeline import ingest
@@ -54,11 +55,15 @@ def test_a_copy_linked_before_its_original_stops_counting_when_re_run(sqlite_db,
         sqlite_db, local_store, "case_demo", [("a.png", generated["w2"].data), ("b.png", generated["w2"].data)]
     )
     engine = OfflineEngine()
-    steps.process_document(sqlite_db, local_store, engine, copy)  # the copy first
+    steps.process_document(sqlite_db, local_store, engine, copy)  # the copy first (a crash, a redrive)
+    with sqlite_db.transaction() as s:  # hide the copy's claim so the original links too (the old race)
+        s.get(RawImage, copy).duplicate_of_id = "hidden"
     steps.process_document(sqlite_db, local_store, engine, original)
+    with sqlite_db.transaction() as s:  # what migration 0005 does to such a pair: the later is the copy
+        s.get(RawImage, copy).duplicate_of_id = original
     with sqlite_db.transaction() as s:
         item = s.get(ChecklistItem, s.get(RawImage, original).checklist_item_id)
-        assert item.received_count == 2  # the defect's state: one paper counted twice
+        assert item.received_count == 2  # the legacy state: one paper counted twice
     steps.process_document(sqlite_db, local_store, engine, copy)  # re-run (a re-drive, a backfill)
     with sqlite_db.transaction() as s:
         assert s.get(RawImage, copy).status == "DUPLICATE"

@@ -75,6 +75,41 @@ def test_exact_duplicate_reuses_the_original_and_is_not_counted(database, local_
         assert reused.reused_from_id == original
 
 
+def test_a_copy_processed_before_its_original_is_the_one_counted(database, local_store, case_id, generated) -> None:
+    """The soak's race: the later upload is hashed first (a crash, a redrive). It keeps the claim on
+    the bytes; the earlier upload, hashed after it, is its duplicate. One counted, never two."""
+    data = generated["1099nec"].data
+    original, copy = ingest(database, local_store, case_id, [("a.png", data), ("b.png", data)])
+    steps.process_document(database, local_store, ENGINE, copy)
+    steps.process_document(database, local_store, ENGINE, original)
+    steps.process_document(database, local_store, ENGINE, copy)  # a re-run changes nothing
+    with database.transaction() as s:
+        a, b = s.get(RawImage, original), s.get(RawImage, copy)
+        assert (a.status, b.status) == ("DUPLICATE", "LINKED")
+        assert a.duplicate_of_id == copy and b.duplicate_of_id is None
+        assert s.get(ChecklistItem, b.checklist_item_id).received_count == 1
+        assert s.get(DigitalDoc, f"dd_{original}") is None
+
+
+def test_copies_hashed_at_the_same_time_have_one_original(database, local_store, case_id, generated) -> None:
+    """Many copies hashed concurrently (threads, one connection each): the unique claim lets exactly
+    one be the original and every other points at it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = generated["1099nec"].data
+    docs = ingest(database, local_store, case_id, [(f"{i}.png", data) for i in range(6)])
+    with ThreadPoolExecutor(len(docs)) as pool:
+        results = list(pool.map(lambda d: steps.hash_document(database, local_store, d), docs))
+    with database.transaction() as s:
+        rows = [s.get(RawImage, d) for d in docs]
+    originals = [r.id for r in rows if r.duplicate_of_id is None]
+    assert len(originals) == 1
+    assert {r.duplicate_of_id for r in rows if r.id not in originals} == set(originals)
+    assert sorted(r.values["exact_duplicate_of"] or "-" for r in results) == sorted(
+        r.duplicate_of_id or "-" for r in rows
+    )
+
+
 def test_two_different_w2s_on_one_template_are_never_merged(database, local_store, case_id) -> None:
     import random
 
