@@ -417,52 +417,185 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
     return _launch(args, select_documents(_database(), criteria), FROM_CLASSIFICATION, "ella reclassify")
 
 
-def print_metrics(db: Database, day) -> None:  # noqa: ANN001 - a date
+def cmd_verify(args: argparse.Namespace) -> int:
+    """A staff decision on a document's type: recorded as ground truth, then routing, naming,
+    extraction and the checklist follow it (pipeline/verify.py)."""
+    from ella_dagster.domain.doc_types import DocType
+    from ella_dagster.engines import engine_for
+    from ella_dagster.pipeline.verify import DocumentInFlight, UnknownDocument, verify_document
+    from ella_dagster.resources import resources_from_settings
+
+    settings = Settings.from_env()
+    db = _database()
+    store = resources_from_settings(settings)["store"].get_store()  # type: ignore[attr-defined]
+    engine = engine_for(settings.engine, settings.engine_revision)
+    try:
+        outcome = verify_document(db, store, engine, args.document, DocType(args.doc_type), staff=args.by)
+    except UnknownDocument:
+        error_line(f"no document {args.document!r}", "verify")
+        return 2
+    except DocumentInFlight:
+        error_line(f"document {args.document} is being processed; verify it when its run is done", "verify")
+        return 2
+    if args.json:
+        import json
+
+        print(json.dumps(outcome.__dict__, default=str))
+        return 0
+    was = (
+        f"{outcome.previous_type} {outcome.previous_confidence:.2f} ({outcome.previous_engine})"
+        if outcome.previous_type
+        else "no engine answer"
+    )
+    recorded = "recorded" if outcome.history_row_added else "already recorded (no new history row)"
+    console.print(escape(f"{outcome.doc_id}: verified as {outcome.doc_type} — {recorded}; the engine said {was}"))
+    console.print(
+        escape(
+            f"  {_count(outcome.actions_resolved, 'action')} resolved; route {outcome.route}, status {outcome.status}; "
+            f"checklist {outcome.checklist_item_id or '-'}{' (counted now)' if outcome.counted_now else ''}"
+        )
+    )
+    console.print(escape(f"  key {outcome.key}{' (renamed)' if outcome.renamed else ''}; {outcome.extraction}"))
+    if outcome.review_action_id:
+        console.print(escape(f"  the extracted fields still need review (action {outcome.review_action_id})"))
+    for note in outcome.notes:
+        console.print(escape(f"  note: {note}"))
+    return 0
+
+
+METRIC_COLUMNS = (
+    "day",
+    "doc_type",
+    "engine",
+    "engine_version",
+    "documents",
+    "mean_confidence",
+    "p10",
+    "p50",
+    "p90",
+    "auto_linked_share",
+    "needs_review_share",
+    "unclassified_share",
+)
+
+
+def _metric_rows(db: Database, since, until) -> list[dict]:  # noqa: ANN001 - dates
+    """The daily rows of every day from `since` to `until` (each day recomputed, as the asset does)."""
+    import datetime as dt
+
+    from ella_dagster import metrics
+
+    rows, day = [], since
+    while day <= until:
+        rows += [{c: getattr(r, c) for c in METRIC_COLUMNS} for r in metrics.compute_day(db, day)]
+        day += dt.timedelta(days=1)
+    for row in rows:
+        row["day"] = row["day"].isoformat()
+    return rows
+
+
+def print_metrics(db: Database, day, until=None, output: str = "table", calibration_csv: bool = False) -> None:  # noqa: ANN001
+    """Confidence metrics from `day` to `until` (default the same day) and the engines' calibration over
+    verified documents, as a table (rich), CSV (one row per day, type and engine, or with
+    `calibration_csv` one row per engine version and band) or one JSON object."""
+    import csv
+    import json
+
     from rich.table import Table
 
     from ella_dagster import metrics
 
-    rows = metrics.compute_day(db, day)
-    summary = metrics.summarise(db, day)
-    table = Table(title=f"confidence metrics {day}")
-    for column in (
-        "doc type",
-        "engine",
-        "documents",
-        "mean",
-        "p10",
-        "p50",
-        "p90",
-        "auto-linked",
-        "review",
-        "unclassified",
-    ):
+    until = until or day
+    rows = _metric_rows(db, day, until)
+    result = metrics.calibration(db, day, until)
+    reliability = metrics.calibration_rows(result)
+    if output == "json":
+        print(
+            json.dumps(
+                {
+                    "since": day.isoformat(),
+                    "until": until.isoformat(),
+                    "daily": rows,
+                    "calibration": {
+                        "verified_documents": result.verified_documents,
+                        "answers": result.predictions,
+                        "accuracy": result.accuracy,
+                        "ece": result.ece,
+                        "reliability": reliability,
+                    },
+                }
+            )
+        )
+        return
+    if output == "csv":
+        columns = list(reliability[0]) if calibration_csv and reliability else list(METRIC_COLUMNS)
+        if calibration_csv and not reliability:
+            columns = ["engine_version", "band", "answers", "mean_confidence", "accuracy", "ece"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(reliability if calibration_csv else rows)
+        return
+    span = str(day) if until == day else f"{day} to {until}"
+    table = Table(title=f"confidence metrics {span}")
+    headers = ["day", "doc type", "engine", "documents", "mean", "p10", "p50", "p90", "auto-linked", "review"]
+    for column in [*headers, "unclassified"]:
         table.add_column(column)
     for r in rows:
         table.add_row(
-            r.doc_type,
-            r.engine,
-            str(r.documents),
-            f"{r.mean_confidence:.2f}",
-            f"{r.p10:.2f}",
-            f"{r.p50:.2f}",
-            f"{r.p90:.2f}",
-            f"{r.auto_linked_share:.0%}",
-            f"{r.needs_review_share:.0%}",
-            f"{r.unclassified_share:.0%}",
+            r["day"],
+            r["doc_type"],
+            r["engine"],
+            str(r["documents"]),
+            *(f"{r[k]:.2f}" for k in ("mean_confidence", "p10", "p50", "p90")),
+            *(f"{r[k]:.0%}" for k in ("auto_linked_share", "needs_review_share", "unclassified_share")),
         )
     console.print(table)
+    day_summary = metrics.summarise(db, day) if until == day else None
+    if day_summary is not None:
+        console.print(
+            f"{_count(day_summary.documents, 'document')}, mean confidence {day_summary.mean_confidence:.2f}, "
+            f"auto-link rate {day_summary.auto_link_rate:.0%}, review rate {day_summary.review_rate:.0%}, "
+            f"unclassified {day_summary.unclassified_rate:.0%}"
+        )
+    else:
+        console.print(f"{_count(sum(r['documents'] for r in rows), 'document-day')} in {len(rows)} rows")
+    if not result.predictions:
+        console.print(
+            f"calibration: no verified documents answered in this span ({result.verified_documents} verified)"
+        )
+        return
+    cal = Table(title="calibration over verified documents (reliability)")
+    for column in ("engine version", "band", "answers", "mean confidence", "observed accuracy", "ECE"):
+        cal.add_column(column)
+    for r in reliability:
+        cal.add_row(
+            escape(str(r["engine_version"])),
+            str(r["band"]),
+            str(r["answers"]),
+            f"{r['mean_confidence']:.2f}",
+            f"{r['accuracy']:.0%}",
+            "-" if r["ece"] is None else f"{r['ece']:.3f}",
+        )
+    console.print(cal)
     console.print(
-        f"{summary.documents} documents, mean confidence {summary.mean_confidence:.2f}, auto-link rate "
-        f"{summary.auto_link_rate:.0%}, review rate {summary.review_rate:.0%}, unclassified "
-        f"{summary.unclassified_rate:.0%}"
+        f"{_count(result.verified_documents, 'verified document')}, {_count(result.predictions, 'engine answer')}: "
+        f"accuracy {result.accuracy:.0%}, expected calibration error {result.ece:.3f}"
     )
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    print_metrics(_database(), args.day or dt.date.today())
+    if args.day and (args.since or args.until):
+        error_line("give --day or --since/--until, not both", "metrics")
+        return 2
+    today = dt.date.today()
+    since = args.day or args.since or args.until or today
+    until = args.day or args.until or (today if args.since else since)
+    if since > until:
+        error_line(f"--since {since} is after --until {until}", "metrics")
+        return 2
+    print_metrics(_database(), since, until, output=args.format, calibration_csv=args.calibration)
     return 0
 
 
@@ -691,8 +824,28 @@ def _parser() -> argparse.ArgumentParser:
     archive.add_argument("--season", type=int, required=True, help="the cases' tax year, e.g. 2024")
     archive.add_argument("--dry-run", action="store_true", help="count the documents, remove nothing")
     archive.set_defaults(func=cmd_archive)
-    metrics = sub.add_parser("metrics", help="confidence metrics of a day (default today), as analysts see them")
-    metrics.add_argument("--day", type=_date, help="YYYY-MM-DD, today or yesterday (default today)")
+    verify = sub.add_parser(
+        "verify", help="staff decision on a document's type: ground truth, re-route, rename, re-extract, re-count"
+    )
+    verify.add_argument("document", help="the document id (its partition key)")
+    verify.add_argument(
+        "--doc-type", required=True, type=_doc_type, help="the type staff see on the paper, e.g. W-2 or 1099-INT"
+    )
+    verify.add_argument("--by", help="who verified (a staff login, kept in the history row's reasoning)")
+    verify.add_argument("--json", action="store_true", help="one JSON object")
+    verify.set_defaults(func=cmd_verify)
+    metrics = sub.add_parser(
+        "metrics", help="confidence metrics of a day or span and the engines' calibration over verified documents"
+    )
+    metrics.add_argument("--day", type=_date, help="one day: YYYY-MM-DD, today or yesterday (default today)")
+    metrics.add_argument("--since", type=_date, help="first day of a span (YYYY-MM-DD, today, yesterday)")
+    metrics.add_argument("--until", type=_date, help="last day of a span, inclusive (default today)")
+    metrics.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table", help="output format (default %(default)s)"
+    )
+    metrics.add_argument(
+        "--calibration", action="store_true", help="with --format csv: the reliability rows instead of the daily rows"
+    )
     metrics.set_defaults(func=cmd_metrics)
     classify = sub.add_parser("classify", help="run the configured engine on files (no database, no Dagster)")
     classify.add_argument("paths", nargs="+")

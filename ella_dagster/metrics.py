@@ -1,4 +1,6 @@
-"""Daily confidence metrics by document type and engine, for analysts (SQL) and the Dagster UI."""
+"""Daily confidence metrics by document type and engine, for analysts (SQL) and the Dagster UI, and the
+engines' calibration against staff decisions (`ella verify`): observed accuracy per confidence band
+and per engine version, and the expected calibration error, over verified documents."""
 
 from __future__ import annotations
 
@@ -11,7 +13,16 @@ from sqlalchemy import delete, select
 
 from ella_dagster.db.models import ClassificationResult, ConfidenceMetric
 from ella_dagster.db.session import Database
-from ella_dagster.domain.routing import Route, decide_route
+from ella_dagster.domain.routing import AUTO_LINK_THRESHOLD, REVIEW_THRESHOLD, Route, decide_route
+
+STAFF_ENGINE = "staff"  # pipeline.verify's rows: the ground truth, never an engine's answer
+# The routing bands: what a confidence does to a document.
+BANDS = (
+    ("low", 0.0, REVIEW_THRESHOLD),
+    ("review", REVIEW_THRESHOLD, AUTO_LINK_THRESHOLD),
+    ("auto", AUTO_LINK_THRESHOLD, float("inf")),
+)
+ECE_BINS = 10
 
 
 @dataclass(frozen=True)
@@ -38,12 +49,17 @@ def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def latest_of_day(db: Database, day: dt.date) -> list[ClassificationResult]:
-    """Each document's last classification of that day (re-runs and reclassifications count once)."""
+    """Each document's last engine classification of that day (re-runs and reclassifications count
+    once; staff decisions are labels, not confidences, and stay out)."""
     start, end = _day_bounds(day)
     with db.transaction() as s:
         rows = s.scalars(
             select(ClassificationResult)
-            .where(ClassificationResult.created_at >= start, ClassificationResult.created_at < end)
+            .where(
+                ClassificationResult.created_at >= start,
+                ClassificationResult.created_at < end,
+                ClassificationResult.engine != STAFF_ENGINE,
+            )
             .order_by(ClassificationResult.id)
         ).all()
     return list({row.raw_image_id: row for row in rows}.values())
@@ -120,3 +136,181 @@ def histogram_markdown(confidences: tuple[float, ...], bins: int = 10) -> str:
         lines.append(f"{i / bins:.1f}-{(i + 1) / bins:.1f}  {'█' * round(30 * count / peak):<30} {count}")
     lines.append("```")
     return "\n".join(lines)
+
+
+# Calibration -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Prediction:
+    """One engine answer for a verified document, and whether staff agreed."""
+
+    doc_id: str
+    engine_version: str
+    predicted: str
+    label: str
+    confidence: float
+
+    @property
+    def correct(self) -> bool:
+        return self.predicted == self.label
+
+
+@dataclass(frozen=True)
+class BandRow:
+    engine_version: str
+    band: str
+    documents: int
+    mean_confidence: float
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class VersionCalibration:
+    engine_version: str
+    documents: int
+    mean_confidence: float
+    accuracy: float
+    ece: float
+    bands: tuple[BandRow, ...]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    verified_documents: int
+    predictions: int
+    accuracy: float | None
+    ece: float | None
+    versions: tuple[VersionCalibration, ...]
+
+
+def band_of(confidence: float) -> str:
+    return next(name for name, low, high in BANDS if low <= confidence < high)
+
+
+def expected_calibration_error(pairs: list[tuple[float, bool]], bins: int = ECE_BINS) -> float:
+    """Sum over equal-width confidence bins of (share of answers) x |accuracy - mean confidence|."""
+    if not pairs:
+        return 0.0
+    grouped: dict[int, list[tuple[float, bool]]] = defaultdict(list)
+    for confidence, correct in pairs:
+        grouped[min(bins - 1, int(confidence * bins))].append((confidence, correct))
+    return sum(
+        len(members)
+        / len(pairs)
+        * abs(statistics.fmean(c for _, c in members) - statistics.fmean(conf for conf, _ in members))
+        for members in grouped.values()
+    )
+
+
+def verified_predictions(
+    db: Database, since: dt.date | None = None, until: dt.date | None = None
+) -> tuple[int, list[Prediction]]:
+    """Every verified document's label (its latest staff decision) against each engine version's latest
+    own answer for it (answers reused from a duplicate's original are left out: the original counts).
+    `since`/`until` bound the day the engine answered. Returns (verified documents, predictions)."""
+    with db.transaction() as s:
+        rows = s.scalars(select(ClassificationResult).order_by(ClassificationResult.id)).all()
+    labels = {r.raw_image_id: r.doc_type for r in rows if r.engine == STAFF_ENGINE}
+    latest: dict[tuple[str, str], ClassificationResult] = {}
+    for r in rows:
+        if r.engine == STAFF_ENGINE or r.reused_from_id or r.raw_image_id not in labels:
+            continue
+        day = r.created_at.date()
+        if (since and day < since) or (until and day > until):
+            continue
+        latest[(r.raw_image_id, r.engine_version)] = r
+    predictions = [
+        Prediction(doc, version, r.doc_type, labels[doc], r.confidence) for (doc, version), r in sorted(latest.items())
+    ]
+    return len(labels), predictions
+
+
+def calibration(db: Database, since: dt.date | None = None, until: dt.date | None = None) -> Calibration:
+    verified, predictions = verified_predictions(db, since, until)
+    by_version: dict[str, list[Prediction]] = defaultdict(list)
+    for p in predictions:
+        by_version[p.engine_version].append(p)
+    versions = []
+    for version, members in sorted(by_version.items()):
+        bands = []
+        for name, _, _ in BANDS:
+            in_band = [p for p in members if band_of(p.confidence) == name]
+            if in_band:
+                bands.append(
+                    BandRow(
+                        version,
+                        name,
+                        len(in_band),
+                        round(statistics.fmean(p.confidence for p in in_band), 4),
+                        round(sum(p.correct for p in in_band) / len(in_band), 4),
+                    )
+                )
+        versions.append(
+            VersionCalibration(
+                version,
+                len(members),
+                round(statistics.fmean(p.confidence for p in members), 4),
+                round(sum(p.correct for p in members) / len(members), 4),
+                round(expected_calibration_error([(p.confidence, p.correct) for p in members]), 4),
+                tuple(bands),
+            )
+        )
+    pairs = [(p.confidence, p.correct) for p in predictions]
+    return Calibration(
+        verified_documents=verified,
+        predictions=len(predictions),
+        accuracy=round(sum(c for _, c in pairs) / len(pairs), 4) if pairs else None,
+        ece=round(expected_calibration_error(pairs), 4) if pairs else None,
+        versions=tuple(versions),
+    )
+
+
+def reliability_markdown(result: Calibration) -> str:
+    """The reliability table: per engine version and band, answers, mean confidence, observed accuracy."""
+    if not result.predictions:
+        return f"No verified documents with an engine answer yet ({result.verified_documents} verified)."
+    lines = [
+        f"{result.verified_documents} verified documents, {result.predictions} engine answers; "
+        f"accuracy {result.accuracy:.0%}, expected calibration error {result.ece:.3f}",
+        "",
+        "| engine version | band | answers | mean confidence | observed accuracy | gap |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for v in result.versions:
+        for b in v.bands:
+            lines.append(
+                f"| {v.engine_version} | {b.band} | {b.documents} | {b.mean_confidence:.2f} | {b.accuracy:.0%} | "
+                f"{b.accuracy - b.mean_confidence:+.2f} |"
+            )
+        lines.append(
+            f"| {v.engine_version} | **all** (ECE {v.ece:.3f}) | {v.documents} | {v.mean_confidence:.2f} | "
+            f"{v.accuracy:.0%} | {v.accuracy - v.mean_confidence:+.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def calibration_rows(result: Calibration) -> list[dict[str, object]]:
+    """Flat rows (one per engine version and band, and one 'all' per version) for CSV/JSON/pandas."""
+    rows: list[dict[str, object]] = []
+    for v in result.versions:
+        for b in v.bands:
+            rows.append(
+                {
+                    "engine_version": v.engine_version,
+                    "band": b.band,
+                    "answers": b.documents,
+                    "mean_confidence": b.mean_confidence,
+                    "accuracy": b.accuracy,
+                    "ece": None,
+                }
+            )
+        rows.append(
+            {
+                "engine_version": v.engine_version,
+                "band": "all",
+                "answers": v.documents,
+                "mean_confidence": v.mean_confidence,
+                "accuracy": v.accuracy,
+                "ece": v.ece,
+            }
+        )
+    return rows

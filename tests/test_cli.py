@@ -196,3 +196,78 @@ def test_an_unexpected_failure_is_one_sanitised_line_unless_debugging(tmp_path: 
     assert "6789" not in line and "ELLA_DEBUG=1" in line
     debug = _ella({**env, "ELLA_DEBUG": "1"}, "init")
     assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+# --- staff corrections and the analysts' export ---
+
+
+def _processed(tmp_path: Path, monkeypatch, files: list[tuple[str, bytes]]) -> list[str]:  # noqa: ANN001
+    """Documents uploaded and processed by the six steps (no Dagster), in the CLI's own data dir."""
+    from ella_dagster.config import Settings
+    from ella_dagster.db.session import Database
+    from ella_dagster.engines import OfflineEngine
+    from ella_dagster.pipeline import steps
+    from ella_dagster.store import LocalDocumentStore
+    from tests.support.pipeline import ingest
+
+    monkeypatch.setenv("ELLA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.delenv("ELLA_ENGINE", raising=False)
+    assert main(["seed-demo"]) == 0
+    settings = Settings.from_env()
+    db, store = Database(settings.database_url), LocalDocumentStore(settings.store_root)
+    ids = ingest(db, store, "case_demo", files)
+    for doc in ids:
+        steps.process_document(db, store, OfflineEngine(), doc)
+    db.dispose()
+    return ids
+
+
+def test_verify_then_metrics_show_the_correction_as_calibration(tmp_path: Path, generated, monkeypatch, capsys) -> None:
+    import csv
+    import datetime as dt
+    import io
+
+    w2, nec = _processed(
+        tmp_path, monkeypatch, [("w2.png", generated["w2"].data), ("n.png", generated["1099nec"].data)]
+    )
+    capsys.readouterr()
+    main(["metrics", "--format", "json"])
+    before = json.loads(capsys.readouterr().out)
+    assert before["calibration"]["answers"] == 0 and {r["doc_type"] for r in before["daily"]} == {"W2", "FORM_1099_NEC"}
+
+    # Staff say the W-2 is a 1099-NEC (the engine was right: its answer now counts as wrong) and confirm the other.
+    assert main(["verify", w2, "--doc-type", "1099-nec", "--by", "tester"]) == 0
+    out = capsys.readouterr().out
+    assert f"{w2}: verified as FORM_1099_NEC — recorded; the engine said W2 " in out
+    assert "checklist chk_case_demo_form_1099_nec (counted now)" in out
+    assert main(["verify", nec, "--doc-type", "1099-NEC", "--json"]) == 0
+    confirmed = json.loads(capsys.readouterr().out)
+    assert confirmed["history_row_added"] and confirmed["previous_type"] == "FORM_1099_NEC"
+    assert main(["verify", nec, "--doc-type", "1099-NEC", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert not again["history_row_added"] and not again["counted_now"]
+
+    today = dt.date.today().isoformat()
+    assert main(["metrics", "--since", "yesterday", "--until", "today", "--format", "json"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert after["since"] < after["until"] == today
+    calibration = after["calibration"]
+    assert (calibration["verified_documents"], calibration["answers"], calibration["accuracy"]) == (2, 2, 0.5)
+    # Staff rows are labels, not engine confidences: the daily rows still describe the engine only.
+    assert {r["engine"] for r in after["daily"]} == {"offline-tesseract"}
+
+    assert main(["metrics", "--format", "csv", "--calibration"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    overall = [r for r in rows if r["band"] == "all"]
+    assert len(overall) == 1 and overall[0]["answers"] == "2" and float(overall[0]["accuracy"]) == 0.5
+    assert main(["metrics", "--format", "csv"]) == 0
+    daily = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert sum(int(r["documents"]) for r in daily) == 2 and daily[0]["day"] == today
+    assert main(["metrics"]) == 0
+    table = capsys.readouterr().out
+    assert "calibration over verified documents" in table and "expected calibration error" in table
+
+    assert main(["verify", "upl_missing", "--doc-type", "W-2"]) == 2
+    assert "ella verify: no document 'upl_missing'" in capsys.readouterr().err
