@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from ella_dagster.db.models import ChecklistItem, ChecklistTemplate, Client, RawImage, TaxCase
 from ella_dagster.db.session import Database
 from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.errors import sanitize_error
 from ella_dagster.domain.naming import InvalidCaseId, checked_case_id, extension_of, raw_key
 from ella_dagster.domain.uploads import (
     EXTENSION_BY_MIME,
@@ -93,14 +95,24 @@ def upload_files(
         key = raw_key(case_id, upload_id, EXTENSION_BY_MIME[accepted.mime_type])
         try:
             store.put(key, data, {"case-id": case_id, "original-filename": filename, "mime-type": accepted.mime_type})
-        except Exception as exc:
-            if S3DocumentStore.is_missing_bucket(exc):  # the whole batch: nothing can be stored
+            store.record_upload(upload_id, key)  # journalled last: "stored" means the sensor will see it
+        except Exception as exc:  # noqa: BLE001 - this file is not stored; the ones before it are
+            if S3DocumentStore.is_missing_bucket(exc) and not any(o.upload_id for o in outcomes):
                 bucket = getattr(store, "bucket", "?")
                 raise UploadRejected(f"bucket {bucket} does not exist (run `ella init` to create it)") from None
-            raise
-        store.record_upload(upload_id, key)
+            _forget(store, key)
+            again = "try again" if is_transient(exc) else "not retried"
+            reason = sanitize_error(f"{exc.__class__.__name__}: {exc}", max_length=200)
+            outcomes.append(UploadOutcome(filename, None, None, f"not stored ({again}): {reason}"))
+            continue
         outcomes.append(UploadOutcome(filename, upload_id, key))
     return outcomes
+
+
+def _forget(store: DocumentStore, key: str) -> None:
+    """An object whose journal marker could not be written would never be seen: remove it."""
+    with contextlib.suppress(Exception):  # best effort: an unjournalled object is only wasted space
+        store.delete(key)
 
 
 def registered_ids(db: Database, upload_ids: list[str]) -> set[str]:

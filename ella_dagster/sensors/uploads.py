@@ -125,11 +125,20 @@ def new_uploads_sensor(
     cursor = Cursor.parse(context.cursor)
     now = time.time()
 
-    late = _unregistered_late_markers(database, documents, cursor, settings.journal_overlap_seconds)
-    new = documents.list_markers(cursor.journal, limit=settings.sensor_max_per_tick)
+    stopped = None
+    try:
+        late = _unregistered_late_markers(database, documents, cursor, settings.journal_overlap_seconds)
+        new = documents.list_markers(cursor.journal, limit=settings.sensor_max_per_tick)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        # The store or the database is down for a moment (an S3 500): nothing is passed, the cursor
+        # stays, and the documents already waiting still get their batch.
+        stopped = sanitize_error(f"{exc.__class__.__name__}: {exc}", max_length=300)
+        context.log.warning(f"journal not read, retried next tick: {stopped}")
+        late, new = [], []
     new_set = set(new)
     registered: list[str] = []
-    stopped = None
     markers = [*late, *new]
     for start in range(0, len(markers), CHUNK):
         chunk = markers[start : start + CHUNK]

@@ -143,6 +143,32 @@ def test_a_registration_that_fails_is_retried_and_never_passed(
         assert all(s.get(RawImage, i) is not None for i in ids)
 
 
+def test_a_journal_that_cannot_be_read_pauses_the_tick_without_failing_it(
+    instance, sqlite_db, local_store, generated, monkeypatch
+) -> None:
+    """The soak's finding: an S3 500 while listing the journal failed the whole tick. Now the tick
+    passes nothing, keeps its cursor, and the next one registers everything."""
+    from botocore.exceptions import ClientError
+
+    from ella_dagster.store import LocalDocumentStore
+
+    case = seed_demo(sqlite_db)
+    ids = [o.upload_id for o in upload_files(sqlite_db, local_store, case, [("w2.png", generated["w2"].data)])]
+    real = LocalDocumentStore.list_markers
+
+    def down(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        raise ClientError({"Error": {"Code": "InternalError"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "List")
+
+    monkeypatch.setattr(LocalDocumentStore, "list_markers", down)
+    first = tick(instance, sqlite_db, local_store)
+    assert first.run_requests == [] and json.loads(first.cursor)["journal"] is None
+    assert "paused: ClientError" in first.skip_reason.skip_message
+
+    monkeypatch.setattr(LocalDocumentStore, "list_markers", real)
+    second = tick(instance, sqlite_db, local_store, first.cursor)
+    assert ranges(second) == [(ids[0], ids[0], "1")]
+
+
 def test_a_marker_that_becomes_visible_late_is_still_registered(instance, sqlite_db, local_store, generated) -> None:
     """The defect: an upload whose write took 12 s was overtaken by a later one and never registered."""
     case = seed_demo(sqlite_db)
