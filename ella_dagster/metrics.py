@@ -8,6 +8,7 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, select
 
@@ -314,3 +315,67 @@ def calibration_rows(result: Calibration) -> list[dict[str, object]]:
             }
         )
     return rows
+
+
+# Chart -----------------------------------------------------------------------------------------
+def chart_path(data_dir: Path, day: dt.date) -> Path:
+    """Where the day's chart is written: beside the database, under `metrics/`."""
+    return data_dir / "metrics" / f"confidence_{day.isoformat()}.png"
+
+
+def write_chart(db: Database, day: dt.date, path: Path, result: Calibration | None = None) -> Path:
+    """A PNG of the day's confidence distribution per engine version (left) and the reliability
+    diagram of each engine version over verified documents (right: observed accuracy against mean
+    confidence per confidence bin; the diagonal is perfect calibration)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib import pyplot as plt
+
+    result = result or calibration(db, until=day)
+    by_version: dict[str, list[float]] = defaultdict(list)
+    for row in latest_of_day(db, day):
+        by_version[row.engine_version].append(row.confidence)
+    _, predictions = verified_predictions(db, until=day)
+    answers: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for p in predictions:
+        answers[p.engine_version].append((p.confidence, p.correct))
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=90)
+    edges = [i / ECE_BINS for i in range(ECE_BINS + 1)]
+    if by_version:
+        left.hist(list(by_version.values()), bins=edges, label=list(by_version), stacked=False)
+        left.legend(fontsize=7, title="engine version", title_fontsize=7)
+    else:
+        left.text(0.5, 0.5, "no classifications this day", ha="center", va="center")
+    for threshold in (REVIEW_THRESHOLD, AUTO_LINK_THRESHOLD):
+        left.axvline(threshold, color="grey", linestyle=":", linewidth=1)
+    left.set(title=f"confidence, {day.isoformat()}", xlabel="confidence", ylabel="documents", xlim=(0, 1))
+
+    right.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
+    for version, pairs in sorted(answers.items()):
+        grouped: dict[int, list[tuple[float, bool]]] = defaultdict(list)
+        for confidence, correct in pairs:
+            grouped[min(ECE_BINS - 1, int(confidence * ECE_BINS))].append((confidence, correct))
+        points = sorted(
+            (statistics.fmean(c for c, _ in g), sum(ok for _, ok in g) / len(g), len(g)) for g in grouped.values()
+        )
+        ece = next((v.ece for v in result.versions if v.engine_version == version), 0.0)
+        right.plot(
+            [x for x, _, _ in points], [y for _, y, _ in points], marker="o", label=f"{version} (ECE {ece:.3f})"
+        )
+    if not answers:
+        right.text(0.5, 0.5, "no verified documents yet", ha="center", va="center")
+    right.set(
+        title=f"calibration over {result.verified_documents} verified documents",
+        xlabel="mean confidence",
+        ylabel="observed accuracy",
+        xlim=(0, 1),
+        ylim=(0, 1.05),
+    )
+    right.legend(fontsize=7, loc="upper left")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path

@@ -14,6 +14,7 @@ from dagster import (
 )
 
 from ella_dagster import expectations, metrics
+from ella_dagster.config import Settings
 from ella_dagster.resources import DatabaseResource
 
 # end_offset=1: today's partition exists, so the schedule can refresh the day in progress.
@@ -38,7 +39,9 @@ def _suite_result(name: str, outcome: expectations.SuiteOutcome) -> AssetCheckRe
     group_name="analytics",
     kinds={"sql"},
     description="Counts and confidence distribution (mean, p10/p50/p90, share per route) by day, document type "
-    "and engine, in the `confidence_metrics` table; see README for queries.",
+    "and engine, in the `confidence_metrics` table; the engines' calibration over staff-verified documents "
+    "(`ella verify`: observed accuracy per confidence band and engine version, expected calibration error) and "
+    "a chart of both under $ELLA_DATA_DIR/metrics/; see README for queries.",
     check_specs=[
         AssetCheckSpec(
             "history_expectations",
@@ -58,8 +61,17 @@ def confidence_metrics(context: AssetExecutionContext, db: DatabaseResource) -> 
     day = dt.date.fromisoformat(context.partition_key)
     rows = metrics.compute_day(database, day)
     summary = metrics.summarise(database, day)
+    # Calibration over every document staff verified, answered by an engine up to this day.
+    calibration = metrics.calibration(database, until=day)
+    chart = metrics.write_chart(database, day, metrics.chart_path(Settings.from_env().data_dir, day), calibration)
     return MaterializeResult(
         metadata={
+            "verified_documents": calibration.verified_documents,
+            "verified_accuracy": calibration.accuracy if calibration.accuracy is not None else MetadataValue.null(),
+            "expected_calibration_error": calibration.ece if calibration.ece is not None else MetadataValue.null(),
+            "calibration": MetadataValue.md(metrics.reliability_markdown(calibration)),
+            "calibration_by_engine_version": MetadataValue.json(metrics.calibration_rows(calibration)),
+            "chart": MetadataValue.path(str(chart)),
             "documents": summary.documents,
             "mean_confidence": summary.mean_confidence,
             "auto_link_rate": summary.auto_link_rate,

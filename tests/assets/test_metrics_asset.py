@@ -48,3 +48,30 @@ def test_a_corrupted_history_shows_as_a_failed_check(sqlite_db, tmp_path: Path) 
     result = run(sqlite_db, tmp_path)
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert checks["history_expectations"] is False
+
+
+def test_staff_verifications_show_as_calibration_and_a_chart(sqlite_db, tmp_path: Path, monkeypatch) -> None:
+    import datetime as dt
+
+    from tests.support.rows import history
+
+    monkeypatch.setenv("ELLA_DATA_DIR", str(tmp_path / "data"))
+    load_known(sqlite_db)
+    first = run(sqlite_db, tmp_path).get_asset_materialization_events()[0].materialization.metadata
+    assert first["verified_documents"].value == 0 and "No verified documents" in first["calibration"].value
+    # Staff confirm doc0 (W2 0.95) and correct doc2 (W2 0.70) and doc5 (UNKNOWN 0.10).
+    with sqlite_db.transaction() as s:
+        for doc, label in [("doc0", "W2"), ("doc2", "FORM_1099_INT"), ("doc5", "OTHER")]:
+            row = history(doc, label, 1.0, dt.datetime.combine(DAY, dt.time(12)))
+            row.engine = row.engine_version = "staff"
+            s.add(row)
+    metadata = run(sqlite_db, tmp_path).get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["verified_documents"].value == 3
+    assert metadata["verified_accuracy"].value == pytest.approx(1 / 3, abs=1e-4)
+    # One answer in each of three bins: |1 - 0.95|, |0 - 0.70|, |0 - 0.10|.
+    assert metadata["expected_calibration_error"].value == pytest.approx((0.05 + 0.70 + 0.10) / 3, abs=1e-4)
+    assert "| v1 | review | 1 | 0.70 | 0% |" in metadata["calibration"].value
+    assert metadata["documents"].value == 6  # staff rows are labels, not a seventh document
+    chart = Path(metadata["chart"].value)
+    assert chart == tmp_path / "data" / "metrics" / f"confidence_{DAY.isoformat()}.png"
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
