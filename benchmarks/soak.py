@@ -68,7 +68,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from ella_dagster import samples  # noqa: E402
 from ella_dagster.config import PROJECT_ROOT  # noqa: E402
-from ella_dagster.daemon import runs_in_flight, stop, wait_until_processed  # noqa: E402
+from ella_dagster.daemon import runs_in_flight, start_daemon, stop, wait_until_processed  # noqa: E402
 from ella_dagster.db.models import Action, ChecklistItem, ClassificationResult, DigitalDoc, RawImage  # noqa: E402
 from ella_dagster.db.session import Database  # noqa: E402
 from ella_dagster.domain.uploads import MAX_BATCH  # noqa: E402
@@ -573,8 +573,8 @@ def uptime() -> float:
 
 
 class Deployment:
-    """The dagster-daemon, started as ella_dagster.daemon.start_daemon does (own process group, output to
-    a log) but on the soak's workspace; kill -9 and restart; the run worker processes it started."""
+    """The dagster-daemon (`ella_dagster.daemon.start_daemon`: own process group, output to a log) on
+    the soak's workspace; kill -9 and restart; the run worker processes it started."""
 
     def __init__(self, env: dict[str, str], workspace: Path, log_path: Path) -> None:
         self.env, self.workspace, self.log_path = env, workspace, log_path
@@ -587,15 +587,7 @@ class Deployment:
         with self.lock:
             with self.log_path.open("ab") as output:
                 output.write(f"\n===== soak: daemon start {self.starts + 1} at {dt.datetime.now()} =====\n".encode())
-                output.flush()
-                self.process = subprocess.Popen(
-                    [str(BIN / "dagster-daemon"), "run", "-w", str(self.workspace)],
-                    cwd=PROJECT_ROOT,
-                    env=self.env,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            self.process = start_daemon(self.env, self.log_path, self.workspace)
             self.pgids.add(self.process.pid)
             self.starts += 1
 

@@ -30,14 +30,17 @@ def runs_in_flight(instance: DagsterInstance) -> int:
     return instance.get_runs_count(RunsFilter(statuses=UNFINISHED))
 
 
-def start_daemon(env: dict[str, str] | None = None, log_path: Path | None = None) -> subprocess.Popen[bytes]:
-    """The daemon runs the sensors, the run queue and the backfills, in its own process group."""
+def start_daemon(
+    env: dict[str, str] | None = None, log_path: Path | None = None, workspace: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """The daemon runs the sensors, the run queue and the backfills, in its own process group (so a
+    caller can stop it with its code server and runs). `workspace` defaults to the project's own."""
     executable = Path(sys.executable).with_name("dagster-daemon")
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") if log_path else open(os.devnull, "wb") as output:
         return subprocess.Popen(
-            [str(executable), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+            [str(executable), "run", "-w", str(workspace or PROJECT_ROOT / "workspace.yaml")],
             cwd=PROJECT_ROOT,
             env=env or os.environ.copy(),
             stdout=output,
