@@ -32,7 +32,7 @@ from dagster._core.definitions.data_version import (
     get_input_data_version_tag,
 )
 
-from ella_dagster.assets.metadata import to_metadata
+from ella_dagster.assets.metadata import document_identity, to_metadata
 from ella_dagster.config import Settings
 from ella_dagster.engines import code_version
 from ella_dagster.pipeline.batch import STAGES, DocumentFailure, StageOutcome, process_batch
@@ -117,6 +117,7 @@ def document_pipeline(
     context.log.info(f"{len(doc_ids)} documents, stages {', '.join(s.name for s in stages)}")
     failures: list[DocumentFailure] = []
     versions: dict[tuple[str, str], str] = {}
+    identity = document_identity(db.get_database(), doc_ids)  # case, masked file name, upload time
     for event in process_batch(
         db.get_database(),
         store.get_store(),
@@ -133,7 +134,7 @@ def document_pipeline(
         yield AssetMaterialization(
             asset_key=event.stage,
             partition=event.doc_id,
-            metadata=_materialisation_metadata(event),
+            metadata={**identity.get(event.doc_id, {}), **_materialisation_metadata(event)},
             tags=_version_tags(event, upstream.get(event.stage), versions),
         )
         for check in event.checks:
@@ -141,7 +142,7 @@ def document_pipeline(
                 asset_key=AssetKey(event.stage),
                 check_name=check.name,
                 passed=check.passed,
-                metadata=to_metadata(check.metadata),
+                metadata={**identity.get(event.doc_id, {}), **to_metadata(check.metadata)},
                 severity=AssetCheckSeverity.ERROR if check.blocking else AssetCheckSeverity.WARN,
                 blocking=check.blocking,
                 partition=event.doc_id,

@@ -14,6 +14,7 @@ from dagster import (
 )
 
 from ella_dagster import expectations, metrics
+from ella_dagster.assets.metadata import documents_directory
 from ella_dagster.config import Settings
 from ella_dagster.resources import DatabaseResource
 
@@ -41,7 +42,8 @@ def _suite_result(name: str, outcome: expectations.SuiteOutcome) -> AssetCheckRe
     description="Counts and confidence distribution (mean, p10/p50/p90, share per route) by day, document type "
     "and engine, in the `confidence_metrics` table; the engines' calibration over staff-verified documents "
     "(`ella verify`: observed accuracy per confidence band and engine version, expected calibration error) and "
-    "a chart of both under $ELLA_DATA_DIR/metrics/; see README for queries.",
+    "a chart of both under $ELLA_DATA_DIR/metrics/, and the day's uploads (case, masked file name, type, status) "
+    "with a link to each document's partition; see README for queries.",
     check_specs=[
         AssetCheckSpec(
             "history_expectations",
@@ -64,8 +66,11 @@ def confidence_metrics(context: AssetExecutionContext, db: DatabaseResource) -> 
     # Calibration over every document staff verified, answered by an engine up to this day.
     calibration = metrics.calibration(database, until=day)
     chart = metrics.write_chart(database, day, metrics.chart_path(Settings.from_env().data_dir, day), calibration)
+    uploads, directory = documents_directory(database, day)
     return MaterializeResult(
         metadata={
+            "uploads": uploads,
+            "uploads_directory": MetadataValue.md(directory),
             "verified_documents": calibration.verified_documents,
             "verified_accuracy": calibration.accuracy if calibration.accuracy is not None else MetadataValue.null(),
             "expected_calibration_error": calibration.ece if calibration.ece is not None else MetadataValue.null(),

@@ -75,3 +75,50 @@ def test_staff_verifications_show_as_calibration_and_a_chart(sqlite_db, tmp_path
     chart = Path(metadata["chart"].value)
     assert chart == tmp_path / "data" / "metrics" / f"confidence_{DAY.isoformat()}.png"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
+
+
+def test_a_document_is_found_by_case_and_file_name(tmp_path: Path, generated, monkeypatch) -> None:
+    """Every stage's materialisation and check evaluation of a partition carries its case, masked file
+    name and upload time; the metrics asset lists the day's uploads with a link to each partition."""
+    import datetime as dt
+
+    from ella_dagster.assets import DOCUMENT_ASSETS
+    from ella_dagster.db.session import Database
+    from ella_dagster.pipeline.intake import seed_demo
+    from ella_dagster.resources import EngineResource, LocalDocumentStoreResource
+    from ella_dagster.store import LocalDocumentStore
+    from tests.support.pipeline import ingest
+
+    monkeypatch.setenv("ELLA_DATA_DIR", str(tmp_path / "data"))
+    db = Database(f"sqlite:///{tmp_path / 'ella.db'}")
+    db.migrate()
+    case = seed_demo(db)
+    [doc] = ingest(db, LocalDocumentStore(tmp_path / "store"), case, [("w2 123-45-6789.png", generated["w2"].data)])
+    resources = {
+        "db": DatabaseResource(url=db.url),
+        "store": LocalDocumentStoreResource(root=str(tmp_path / "store")),
+        "engine": EngineResource(),
+    }
+    home = tmp_path / "home"
+    home.mkdir()
+    with instance_for_test(temp_dir=str(home)) as instance:
+        instance.add_dynamic_partitions("documents", [doc])
+        result = materialize(DOCUMENT_ASSETS, partition_key=doc, instance=instance, resources=resources)
+        events = [e.materialization for e in result.get_asset_materialization_events()]
+        assert len(events) == 6
+        for metadata in [e.metadata for e in events] + [c.metadata for c in result.get_asset_check_evaluations()]:
+            assert metadata["case"].value == case
+            assert metadata["file"].value == "w2 ***-**-6789.png"
+            assert metadata["uploaded"].value.startswith(dt.date.today().isoformat())
+        metrics_result = materialize(
+            [confidence_metrics],
+            partition_key=dt.date.today().isoformat(),
+            instance=instance,
+            resources={"db": DatabaseResource(url=db.url)},
+        )
+    [event] = metrics_result.get_asset_materialization_events()
+    directory = event.materialization.metadata["uploads_directory"].value
+    assert event.materialization.metadata["uploads"].value == 1
+    assert f"| {case} | w2 ***-**-6789.png | W2 | LINKED |" in directory
+    assert f"[{doc}](/assets/document_hash?view=partitions&partition={doc})" in directory
+    assert "6789" not in directory.replace("***-**-6789", "")
