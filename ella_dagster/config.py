@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,23 +29,81 @@ class Settings:
     batch_max_wait_seconds: float  # a partial batch waits at most this long while runs are busy
     journal_overlap_seconds: float  # how late a journal marker may become visible and still be seen
 
+    def __post_init__(self) -> None:
+        _choice("ELLA_STORE", self.store, STORES)
+        _choice("ELLA_ENGINE", self.engine, ENGINES)
+        for name, value in (
+            ("ELLA_SENSOR_INTERVAL_SECONDS", self.sensor_interval_seconds),
+            ("ELLA_SENSOR_MAX_PER_TICK", self.sensor_max_per_tick),
+            ("ELLA_BATCH_SIZE", self.batch_size),
+        ):
+            if value < 1:
+                raise SettingsError(f"{name} must be at least 1, got {value}")
+        for name, value in (
+            ("ELLA_BATCH_MAX_WAIT_SECONDS", self.batch_max_wait_seconds),
+            ("ELLA_JOURNAL_OVERLAP_SECONDS", self.journal_overlap_seconds),
+        ):
+            if value < 0:
+                raise SettingsError(f"{name} must not be negative, got {value}")
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(self.database_url).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend not in ("sqlite", "postgresql"):  # the message never repeats the URL: it may hold a password
+            raise SettingsError("ELLA_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+
     @classmethod
-    def from_env(cls) -> Settings:
-        data_dir = Path(os.environ.get("ELLA_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Fresh settings from `env` (default: the process environment). Raises SettingsError, naming
+        the variable, on a value that cannot be used: a typo must stop the code location from
+        loading, not silently pick a default (ELLA_STORE=s4 used to mean the local folder)."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("ELLA_DATA_DIR", PROJECT_ROOT / "data")).resolve()
         return cls(
             data_dir=data_dir,
-            database_url=os.environ.get("ELLA_DATABASE_URL") or f"sqlite:///{data_dir / 'ella.db'}",
-            store=os.environ.get("ELLA_STORE", "local"),
-            store_root=Path(os.environ.get("ELLA_STORE_ROOT", data_dir / "store")),
-            s3_bucket=os.environ.get("ELLA_S3_BUCKET", "ella-documents"),
-            s3_endpoint_url=os.environ.get("ELLA_S3_ENDPOINT_URL") or None,
-            s3_region=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "auto")),
+            database_url=env.get("ELLA_DATABASE_URL") or f"sqlite:///{data_dir / 'ella.db'}",
+            store=env.get("ELLA_STORE", "local").strip().lower(),
+            store_root=Path(env.get("ELLA_STORE_ROOT", data_dir / "store")),
+            s3_bucket=env.get("ELLA_S3_BUCKET", "ella-documents"),
+            s3_endpoint_url=env.get("ELLA_S3_ENDPOINT_URL") or None,
+            s3_region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "auto")),
             # GEMINI_API_KEY set -> Gemini; otherwise the offline engine. ELLA_ENGINE overrides.
-            engine=os.environ.get("ELLA_ENGINE") or ("gemini" if os.environ.get("GEMINI_API_KEY") else "offline"),
-            engine_revision=os.environ.get("ELLA_ENGINE_REVISION", ""),
-            sensor_interval_seconds=int(os.environ.get("ELLA_SENSOR_INTERVAL_SECONDS", "2")),
-            sensor_max_per_tick=int(os.environ.get("ELLA_SENSOR_MAX_PER_TICK", "100")),
-            batch_size=int(os.environ.get("ELLA_BATCH_SIZE", "25")),
-            batch_max_wait_seconds=float(os.environ.get("ELLA_BATCH_MAX_WAIT_SECONDS", "4")),
-            journal_overlap_seconds=float(os.environ.get("ELLA_JOURNAL_OVERLAP_SECONDS", "300")),
+            engine=(env.get("ELLA_ENGINE") or ("gemini" if env.get("GEMINI_API_KEY") else "offline")).strip().lower(),
+            engine_revision=env.get("ELLA_ENGINE_REVISION", ""),
+            sensor_interval_seconds=_number(env, "ELLA_SENSOR_INTERVAL_SECONDS", "2", int),
+            sensor_max_per_tick=_number(env, "ELLA_SENSOR_MAX_PER_TICK", "100", int),
+            batch_size=_number(env, "ELLA_BATCH_SIZE", "25", int),
+            batch_max_wait_seconds=_number(env, "ELLA_BATCH_MAX_WAIT_SECONDS", "4", float),
+            journal_overlap_seconds=_number(env, "ELLA_JOURNAL_OVERLAP_SECONDS", "300", float),
         )
+
+
+STORES = ("local", "s3")
+ENGINES = ("offline", "gemini")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the environment variable."""
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r} is not one of {', '.join(allowed)}")
+
+
+def _number(env: Mapping[str, str], name: str, default: str, kind: type[int] | type[float]) -> Any:
+    raw = env.get(name, default)
+    try:
+        return kind(raw)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name} must be {what}, got {raw!r}") from None
+
+
+@functools.cache
+def current() -> Settings:
+    """The process's settings, read once (the code location, the CLI, the sensors share them)."""
+    return Settings.from_env()

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dagster import Definitions, in_process_executor
 
 from ella_dagster.assets import DOCUMENT_ASSETS, confidence_metrics
-from ella_dagster.config import Settings
+from ella_dagster.config import Settings, current
 from ella_dagster.jobs import process_documents_job
 from ella_dagster.resources import resources_from_settings
 from ella_dagster.schedules import confidence_metrics_job, confidence_metrics_schedule
@@ -26,4 +26,4 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
     )
 
 
-defs = build_definitions(Settings.from_env())
+defs = build_definitions(current())

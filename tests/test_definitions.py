@@ -45,6 +45,13 @@ def test_a_broken_code_location_fails_validation(tmp_path: Path) -> None:
     assert result.returncode == 1 and "Validation for 1 code locations failed" in result.stdout + result.stderr
 
 
+def test_an_unknown_setting_stops_the_code_location_loudly(tmp_path: Path) -> None:
+    """ELLA_STORE=S3 used to mean the local folder without a word; now a value that cannot be used
+    fails the location's load, naming the variable."""
+    result = validate(tmp_path, "-w", str(PROJECT_ROOT / "workspace.yaml"), ELLA_STORE="s4")
+    assert result.returncode != 0 and "ELLA_STORE='s4' is not one of local, s3" in result.stdout + result.stderr
+
+
 def test_definition_snapshot() -> None:
     """What the UI shows; a change here is a change engineers will see, so it is made on purpose."""
     repo = defs.get_repository_def()
