@@ -19,6 +19,7 @@ API
     LAYOUTS: tuple[Layout, ...]                    every form used, its page (a client copy) and fields
     SKIPPED: dict[DocType, str]                    asked-for types without a fillable form, and why
     available_layouts(types=None) -> list[Layout]   the layouts whose PDF is on this machine
+    field_rects(layout) -> {field: (left, bottom, right, top)}   where each field sits (PDF points)
 
 A RealSample is a `samples.Sample` (filename, data, mime_type, doc_type, fields = truth) plus the
 layout's name, the PDF page used (1-based, the copy named in `copy`) and the DPI.
@@ -824,6 +825,28 @@ def real_layout_set(
         for i in range(per_type if mine else 0):
             items.append(make(mine[i % len(mine)], rng, index=i))
     return items
+
+
+def field_rects(layout: Layout) -> dict[str, tuple[float, float, float, float]]:
+    """Each text or choice field of the layout's page: its widget rectangle in PDF points from the
+    bottom-left corner of the page as drawn (its crop box): (left, bottom, right, top); the first
+    widget when a field has several."""
+    import pypdf
+
+    path = layout.pdf_path()
+    if path is None:
+        raise FileNotFoundError(layout.path)
+    page = pypdf.PdfReader(io.BytesIO(_pdf_bytes(path))).pages[layout.page - 1]
+    rects: dict[str, tuple[float, float, float, float]] = {}
+    for annotation in page.get("/Annots") or []:
+        widget = annotation.get_object()
+        if widget.get("/Subtype") != "/Widget":
+            continue
+        node = widget if "/T" in widget else widget["/Parent"].get_object()
+        x0, y0 = float(page.cropbox.left), float(page.cropbox.bottom)
+        left, bottom, right, top = (float(x) for x in widget["/Rect"])
+        rects.setdefault(str(node["/T"]).rsplit(".", 1)[-1], (left - x0, bottom - y0, right - x0, top - y0))
+    return rects
 
 
 def describe() -> list[dict[str, Any]]:
