@@ -17,9 +17,14 @@ API
     scan(layout, rng, dpi=None) -> RealSample      one filled form as a PNG (or image-only PDF) scan
     photograph(layout, rng) -> RealSample     one filled form, photographed (photo_like of a 200-DPI page)
     LAYOUTS: tuple[Layout, ...]                    every form used, its page (a client copy) and fields
-    SKIPPED: dict[DocType, str]                    asked-for types without a fillable form, and why
+    SKIPPED: dict[DocType, str]                    asked-for types without a usable form, and why
+
+Every asked-for type has a form: the corpus has no fillable 1099-NEC, so its flattened, filled 2020
+Copy B is re-blanked (the one form XObject holding its sample values removed) and the generated
+values are drawn as page text in the original's font and positions (`Layout.drawn`).
     available_layouts(types=None) -> list[Layout]   the layouts whose PDF is on this machine
     field_rects(layout) -> {field: (left, bottom, right, top)}   where each field sits (PDF points)
+    filled_pdf(layout, form_values) -> bytes       the filled PDF itself (AcroForm values, or drawn text)
 
 A RealSample is a `samples.Sample` (filename, data, mime_type, doc_type, fields = truth) plus the
 layout's name, the PDF page used (1-based, the copy named in `copy`) and the DPI.
@@ -83,6 +88,10 @@ class Layout:
     year: int  # printed in the form's title area
     fields: Mapping[str, str]
     choices: Mapping[str, str] = field(default_factory=dict)  # combo boxes (state dropdowns)
+    # A form without AcroForm fields: its own sample values (the page's top-level form XObjects) are
+    # removed and each of `fields` is drawn as page text at (x, baseline y, "left"|"right"|"center")
+    # in PDF points, a line below the other for multi-line templates.
+    drawn: Mapping[str, tuple[float, float, str]] = field(default_factory=dict)
 
     def pdf_path(self) -> Path | None:
         root = real_corpus_dir()
@@ -390,11 +399,39 @@ _K1 = Layout(
     },
 )
 
+_NEC_BOXES = {
+    "payer": ("{payer_name}\n{payer_street}\n{payer_city_line}\n{payer_phone}", 54.9, 727.5, "left"),
+    "payer_tin": ("{payer_tin}", 112.0, 627.0, "center"),
+    "recipient_tin": ("{recipient_tin}", 234.5, 627.0, "center"),
+    "recipient_name": ("{recipient_name}", 54.9, 585.0, "left"),
+    "recipient_street": ("{recipient_street}", 54.9, 549.0, "left"),
+    "recipient_city": ("{recipient_city_line}", 54.9, 513.0, "left"),
+    "account": ("{account}", 54.9, 445.0, "left"),
+    "box_1": ("{box_1}", 481.0, 663.0, "right"),
+    "box_4": ("{box_4}", 481.0, 542.0, "right"),
+    "box_5": ("{state_tax}", 387.0, 447.0, "right"),
+    "box_6": ("{state} {payer_state_id}", 395.0, 447.0, "left"),
+    "box_7": ("{state_income}", 573.0, 447.0, "right"),
+}
+_NEC_REBLANKED = Layout(
+    "1099nec_2020_official_copy_b_reblanked",
+    DocType.FORM_1099_NEC,
+    # The only 1099-NEC of the corpus: a flattened Copy B whose sample values sit in one form XObject;
+    # that is removed and the generated values are drawn in the same font (Helvetica Bold 8 pt).
+    "FORM_1099_NEC/gdocai__2020_1099NEC_filled_synthetic.pdf",
+    page=1,
+    copy="Copy B",
+    year=2020,
+    fields={name: template for name, (template, *_) in _NEC_BOXES.items()},
+    drawn={name: (x, y, align) for name, (_, x, y, align) in _NEC_BOXES.items()},
+)
+
 LAYOUTS: tuple[Layout, ...] = (
     _W2_OFFICIAL,
     _W2_FFFF,
     _INT_OFFICIAL,
     _INT_FFFF,
+    _NEC_REBLANKED,
     _DIV_FFFF,
     _G_FFFF,
     _R_FFFF,
@@ -415,12 +452,8 @@ TYPES: tuple[DocType, ...] = (
     DocType.FORM_1095_A,
     DocType.SCHEDULE_K1,
 )
-SKIPPED: dict[DocType, str] = {
-    DocType.FORM_1099_NEC: (
-        "the corpus has no fillable 1099-NEC (only a flattened, already filled 2020 Copy B); filling the "
-        "1099-MISC form instead would label a MISC layout as NEC"
-    ),
-}
+# Asked-for types with no usable form in the corpus (none now: the 1099-NEC is a re-blanked flat copy).
+SKIPPED: dict[DocType, str] = {}
 
 
 def available_layouts(types: Iterable[DocType] | None = None) -> list[Layout]:
@@ -559,6 +592,20 @@ def _1099_int(v: _Values) -> None:
     v.money("box_4", _maybe(rng, 0.3, _cents(box_1 * Decimal("0.24"))))  # backup withholding <= interest
 
 
+def _1099_nec(v: _Values) -> None:
+    rng = v.rng
+    _payer_and_recipient(v)
+    pay = _amount(rng, 600, 80000)
+    v.money("box_1", pay)
+    v.money("box_4", _maybe(rng, 0.25, _cents(pay * Decimal("0.24"))))  # backup withholding <= pay
+    state = v.shown["recipient_state"]
+    taxed = state not in ("TX", "WA", "FL") and rng.random() < 0.5
+    v.text("state", state if taxed else "", truth=False)
+    v.shown["payer_state_id"] = f"{rng.randint(100000, 999999)}" if taxed else ""
+    v.money("state_income", pay if taxed else None)
+    v.money("state_tax", _cents(pay * Decimal("0.05")) if taxed else None)
+
+
 def _1099_misc(v: _Values) -> None:
     rng = v.rng
     _payer_and_recipient(v)
@@ -672,6 +719,7 @@ def _k1(v: _Values) -> None:
 _GENERATE = {
     DocType.W2: _w2,
     DocType.FORM_1099_INT: _1099_int,
+    DocType.FORM_1099_NEC: _1099_nec,
     DocType.FORM_1099_MISC: _1099_misc,
     DocType.FORM_1099_DIV: _1099_div,
     DocType.FORM_1099_R: _1099_r,
@@ -745,13 +793,67 @@ def _filled_pdf(layout: Layout, form_values: Mapping[str, str], choice_values: M
     return out.getvalue()
 
 
+LINE = 9.7  # points between the lines of a drawn multi-line box (8-point text)
+DRAWN_FONT, DRAWN_SIZE = b"Helvetica-Bold", 8.0
+
+
+def _drawn_pdf(layout: Layout, form_values: Mapping[str, str]) -> bytes:
+    """A flat form's page without its own values (its top-level form XObjects) and with these drawn."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    path = layout.pdf_path()
+    if path is None:
+        raise FileNotFoundError(layout.path)
+    unknown = set(form_values) - set(layout.drawn)
+    if unknown:
+        raise KeyError(f"{layout.name}: no box {sorted(unknown)}")
+    document = pdfium.PdfDocument(_pdf_bytes(path))
+    try:
+        page = document[layout.page - 1]
+        for obj in list(page.get_objects(max_depth=1)):
+            if obj.type == raw.FPDF_PAGEOBJ_FORM:
+                page.remove_obj(obj)
+        for name, value in form_values.items():
+            x, y, align = layout.drawn[name]
+            for number, line in enumerate(value.split("\n")):
+                if not line:
+                    continue
+                text = raw.FPDFPageObj_NewTextObj(document.raw, DRAWN_FONT, ctypes.c_float(DRAWN_SIZE))
+                buffer = ctypes.create_string_buffer((line + "\x00").encode("utf-16-le"))
+                if not raw.FPDFText_SetText(text, ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR))):
+                    raise RuntimeError(f"{layout.name}: pdfium refused the text of {name}")
+                left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+                raw.FPDFPageObj_GetBounds(text, left, bottom, right, top)
+                width = right.value - left.value
+                start = {"left": x, "right": x - width, "center": x - width / 2}[align]
+                raw.FPDFPageObj_Transform(text, 1, 0, 0, 1, start, y - number * LINE)
+                raw.FPDFPage_InsertObject(page.raw, text)
+        page.gen_content()
+        out = io.BytesIO()
+        document.save(out)
+        return out.getvalue()
+    finally:
+        document.close()
+
+
+def filled_pdf(layout: Layout, form_values: Mapping[str, str], choice_values: Mapping[str, str] | None = None) -> bytes:
+    """The form's PDF with these values: AcroForm fields set (drawn by a form renderer), or, for a flat
+    form, the values drawn as page text (then also in its text layer)."""
+    if layout.drawn:
+        return _drawn_pdf(layout, form_values)
+    return _filled_pdf(layout, form_values, choice_values or {})
+
+
 def render(
     layout: Layout, form_values: Mapping[str, str], dpi: int = 200, choice_values: Mapping[str, str] | None = None
 ):
     """The layout's page with these values drawn by pdfium's form renderer, as a PIL RGB image."""
     import pypdfium2 as pdfium
 
-    document = pdfium.PdfDocument(_filled_pdf(layout, form_values, choice_values or {}))
+    document = pdfium.PdfDocument(filled_pdf(layout, form_values, choice_values))
     try:
         document.init_forms()
         page = document[layout.page - 1]
