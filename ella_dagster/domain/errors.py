@@ -21,6 +21,8 @@ _PATH = re.compile(r"(?:[A-Za-z]:\\|(?<![\w.:/])/)(?:[\w.\-]+[\\/])+[\w.\-]*")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# SQLAlchemy appends the statement, its bound values (names, extracted fields) and a help link.
+_SQL_DETAIL = re.compile(r"\s*\[(?:SQL|parameters)\b[^\]]*\]|\s*\(Background on this error at: [^)]*\)")
 MAX_ERROR_LENGTH = 1000
 
 
@@ -33,6 +35,7 @@ def sanitize_error(text: str, *, max_length: int | None = MAX_ERROR_LENGTH) -> s
     from ella_dagster.domain.pii import mask_text
 
     text = " ".join(_CONTROL.sub(" ", str(text)).split())
+    text = _SQL_DETAIL.sub("", text)
     if max_length is not None:
         # Bounded work on huge text; masking never grows text by half, so the cut below stays far
         # before this one and never keeps a value this one split.

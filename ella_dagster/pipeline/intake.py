@@ -126,22 +126,24 @@ def registered_ids(db: Database, upload_ids: list[str]) -> set[str]:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Whether registering may work on a later try: the database or the store was unavailable, as
-    opposed to a marker that can never be registered (no such case, a malformed key)."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    """Whether registering may work on a later try. Only what is known to be about the marker itself
+    is permanent (a database integrity or data error such as no such case, a malformed key or
+    marker, an object-store 4xx about the request); anything else, unknown errors included, is
+    retried on a later tick, because passing a marker that could have worked loses its upload."""
+    from botocore.exceptions import ClientError
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):  # locked, restarted, pool exhausted
+    if isinstance(exc, OperationalError | InterfaceError):  # locked, restarted
         return True
     if isinstance(exc, DBAPIError):  # integrity (no such case), data errors: the marker itself is wrong
         return False
     if isinstance(exc, ClientError):
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return status >= 500 or status == 429 or exc.response.get("Error", {}).get("Code") in ("SlowDown", "Throttling")
-    if isinstance(exc, BotoCoreError):  # connection refused, timeouts, a truncated response
-        return True
-    return isinstance(exc, OSError | TimeoutError) and not isinstance(exc, FileNotFoundError)
+        code = exc.response.get("Error", {}).get("Code")
+        # 403: credentials or policy, fixed by an operator; 408/409/429: timeouts, a concurrent
+        # conditional write (ConditionalRequestConflict), throttling.
+        return status >= 500 or status in (403, 408, 409, 429) or code in ("SlowDown", "Throttling")
+    return not isinstance(exc, FileNotFoundError | ValueError | KeyError | LookupError)
 
 
 def _raw_row(store: DocumentStore, marker: UploadMarker) -> RawImage:

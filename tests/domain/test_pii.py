@@ -87,3 +87,30 @@ def test_sanitize_error_is_one_readable_line_without_secrets() -> None:
     assert sanitize_error("SSN 123-45-6789 " * 100, max_length=50).count("6789") >= 1
     assert "123-45" not in sanitize_error("a" * 44 + " SSN 123-45-6789", max_length=50)
     assert len(sanitize_error("y" * 5000, max_length=None)) == 5000
+
+
+def test_sanitize_error_drops_the_statement_and_bound_values_of_a_database_error() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    exc = IntegrityError(
+        "INSERT INTO raw_images (id, original_filename) VALUES (?, ?)",
+        ("01abc", "Nguyen Van An W-2.png"),
+        Exception("UNIQUE constraint failed: raw_images.storage_key"),
+    )
+    text = sanitize_error(f"{exc.__class__.__name__}: {exc}")
+    assert text == "IntegrityError: (builtins.Exception) UNIQUE constraint failed: raw_images.storage_key"
+
+
+def test_a_database_error_shows_no_bound_value(sqlite_db) -> None:
+    """hide_parameters on the engine: the values of a failed statement are not even in the exception."""
+    from sqlalchemy import text
+
+    with sqlite_db.transaction() as s:
+        s.execute(text("CREATE TABLE people (name TEXT UNIQUE)"))
+        s.execute(text("INSERT INTO people VALUES (:n)"), {"n": "Nguyen Van An"})
+    try:
+        with sqlite_db.transaction() as s:
+            s.execute(text("INSERT INTO people VALUES (:n)"), {"n": "Nguyen Van An"})
+    except Exception as exc:  # noqa: BLE001
+        raw, shown = str(exc), sanitize_error(str(exc))
+    assert "Nguyen" not in raw and "UNIQUE constraint failed" in shown and "[" not in shown

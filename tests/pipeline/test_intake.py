@@ -48,3 +48,25 @@ def test_a_store_failure_part_way_reports_each_file_and_loses_none(sqlite_db, tm
     assert journalled == {outcomes[0].upload_id, outcomes[2].upload_id}  # "stored" = journalled
     objects = {p.name for p in (store.root / "cases" / case / "raw").iterdir()}
     assert len(objects) == 2  # the failed file left no object the sensor would never see
+
+
+def _client_error(code: str, status: int) -> ClientError:
+    return ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (_client_error("AccessDenied", 403), True),
+        (_client_error("ConditionalRequestConflict", 409), True),
+        (_client_error("InvalidArgument", 400), False),
+        (RuntimeError("something nobody foresaw"), True),
+        (ValueError("not an upload marker: _uploads/x"), False),
+        (FileNotFoundError("cases/c/raw/x.png"), False),
+    ],
+)
+def test_only_what_is_known_to_be_about_the_marker_is_permanent(error, transient) -> None:
+    """An error not known to be the marker's own is retried: passing a marker loses its upload."""
+    from ella_dagster.pipeline.intake import is_transient
+
+    assert is_transient(error) is transient
