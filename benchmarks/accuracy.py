@@ -15,6 +15,7 @@ Field confidences are the engine's own when its Extraction pages carry them, els
 domain.field_confidence's scores of the merged fields (what the pipeline stores).
 
     python benchmarks/accuracy.py [--per-type 4] [--layout-per-type 20] [--layout-types W2,FORM_1099_INT]
+                                  [--layout-extras]
                                   [--only generated,generated-photo,layouts,layouts-photo,corpus,corpus-photo]
                                   [--no-real] [--seed 2026]
 
@@ -305,6 +306,11 @@ def main() -> None:
         "--layout-per-type", type=int, default=20, help="real-layout forms per type, scans and photos (default 20)"
     )
     parser.add_argument("--layout-types", default="", help="real-layout types, comma-separated (default: all)")
+    parser.add_argument(
+        "--layout-extras",
+        action="store_true",
+        help="real layouts: fill every box (account, phone, monthly amounts...), not only schema fields and names",
+    )
     parser.add_argument("--only", default=",".join(SETS), help=f"sets to run, comma-separated, of {', '.join(SETS)}")
     parser.add_argument("--no-real", action="store_true", help="skip the real public corpus (both versions)")
     parser.add_argument("--seed", type=int, default=2026)
@@ -337,13 +343,16 @@ def main() -> None:
     for key, photo in (("layouts", False), ("layouts-photo", True)):
         if key not in chosen:
             continue
-        batch = real_forms.real_layout_set(random.Random(args.seed + photo), args.layout_per_type, photo, types)
+        batch = real_forms.real_layout_set(
+            random.Random(args.seed + photo), args.layout_per_type, photo, types, args.layout_extras
+        )
         if not batch:
             console.print(f"{key}: the real corpus is not on this machine; skipped")
             continue
         results["real-layout set"] = {
             "layouts": real_forms.describe(),
             "skipped types": {t.value: why for t, why in real_forms.SKIPPED.items()},
+            "extras": args.layout_extras,
         }
         run("real layouts, photo-like" if photo else "real layouts, scans", batch)
     for key, photo in (("corpus", False), ("corpus-photo", True)):

@@ -9,12 +9,13 @@ and formats (`domain.extraction.SCHEMAS`: money "1234.56", dates ISO, TINs with 
 schema fields the form has a box for, plus `tax_year` (the year printed in the form's title).
 
 API
-    real_layout_set(rng, per_type=20, photo=False, types=None) -> list[RealSample]
+    real_layout_set(rng, per_type=20, photo=False, types=None, extras=False) -> list[RealSample]
         `per_type` filled forms of every available type (the layouts of a type in turn); scans, or
-        their photo-like versions. Empty when the corpus is not on this machine.
-    fill(layout, rng) -> FilledForm          values (form field -> printed text) and truth
+        their photo-like versions. Empty when the corpus is not on this machine. Only the schema's
+        boxes, names and addresses (and the W-2's state line) are filled, unless `extras`.
+    fill(layout, rng, extras=False) -> FilledForm   values (form field -> printed text) and truth
     render(layout, form_values, dpi=200) -> PIL.Image.Image   the layout's page with the values drawn
-    scan(layout, rng, dpi=None) -> RealSample      one filled form as a PNG (or image-only PDF) scan
+    scan(layout, rng, dpi=None, extras=False) -> RealSample   one filled form as a PNG (or image-only PDF) scan
     photograph(layout, rng) -> RealSample     one filled form, photographed (photo_like of a 200-DPI page)
     LAYOUTS: tuple[Layout, ...]                    every form used, its page (a client copy) and fields
     SKIPPED: dict[DocType, str]                    asked-for types without a usable form, and why
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -730,8 +732,18 @@ _GENERATE = {
 }
 
 
-def fill(layout: Layout, rng: random.Random) -> FilledForm:
-    """Generated values for one copy of the layout: what each field prints, and the schema truth."""
+# Printed besides the schema's fields: names and addresses (realism), and the W-2's state line (box 15-17,
+# asked for by issue #11). Everything else (account, control and state ID numbers, phone numbers, the
+# 1099-K and 1095-A monthly amounts...) only with extras=True.
+_NAMES_AND_ADDRESSES = re.compile(r"(_street|_city|_city_line|_state|_zip|_first|_last)$|^issuer$")
+_W2_STATE_LINE = {"state", "state_wages", "state_tax"}
+
+
+def fill(layout: Layout, rng: random.Random, extras: bool = False) -> FilledForm:
+    """Generated values for one copy of the layout: what each field prints, and the schema truth.
+
+    Only the schema's fields, names and addresses are printed, unless `extras` (every box the layout
+    maps: account numbers, phone numbers, monthly amounts... — distractors a real form has)."""
     v = _Values(rng, layout.year)
     _GENERATE[layout.doc_type](v)
     schema = schema_for(layout.doc_type)
@@ -740,8 +752,24 @@ def fill(layout: Layout, rng: random.Random) -> FilledForm:
     truth = {name: value for name, value in v.truth.items() if name in schema.field_names and name in printed}
     if "tax_year" in schema.field_names:
         truth["tax_year"] = str(layout.year)
-    form_values = {name: template.format_map(v.shown).strip() for name, template in layout.fields.items()}
-    choice_values = {name: template.format_map(v.shown) for name, template in layout.choices.items()}
+    shown = {
+        name: value
+        if extras
+        or name in schema.field_names
+        or _NAMES_AND_ADDRESSES.search(name)
+        or (layout.doc_type is DocType.W2 and name in _W2_STATE_LINE)
+        else ""
+        for name, value in v.shown.items()
+    }
+
+    def text(template: str) -> str:
+        if not extras and not any(f for _, f, _, _ in string.Formatter().parse(template)):
+            return ""  # a constant (e.g. the K-1's entity type) is an extra too
+        lines = template.format_map(shown).split("\n")
+        return "\n".join(line.strip() for line in lines if line.strip())
+
+    form_values = {name: text(template) for name, template in layout.fields.items()}
+    choice_values = {name: text(template) for name, template in layout.choices.items()}
     return FilledForm(layout, form_values, choice_values, dict(sorted(truth.items())))
 
 
@@ -874,9 +902,11 @@ def _image_pdf(image, dpi: int) -> bytes:
     return out.getvalue()
 
 
-def scan(layout: Layout, rng: random.Random, dpi: int | None = None, index: int = 0) -> RealSample:
+def scan(
+    layout: Layout, rng: random.Random, dpi: int | None = None, index: int = 0, extras: bool = False
+) -> RealSample:
     """One filled form as a clean image-only scan: PNG (colour or grey) or, one in four, an image PDF."""
-    filled = fill(layout, rng)
+    filled = fill(layout, rng, extras)
     dpi = dpi or rng.choice([150, 200, 200, 240, 300])
     image = render(layout, filled.form_values, dpi, filled.choice_values)
     as_pdf = rng.random() < 0.25
@@ -894,9 +924,9 @@ def scan(layout: Layout, rng: random.Random, dpi: int | None = None, index: int 
     )
 
 
-def photograph(layout: Layout, rng: random.Random, index: int = 0) -> RealSample:
+def photograph(layout: Layout, rng: random.Random, index: int = 0, extras: bool = False) -> RealSample:
     """One filled form printed and photographed (samples.photo_like of the page drawn at 200 DPI)."""
-    filled = fill(layout, rng)
+    filled = fill(layout, rng, extras)
     image = render(layout, filled.form_values, PHOTO_DPI, filled.choice_values)
     page = Sample(
         f"real_{layout.name}_{index:02d}.png", _png(image, gray=False), "image/png", layout.doc_type, filled.truth
@@ -916,7 +946,11 @@ def photograph(layout: Layout, rng: random.Random, index: int = 0) -> RealSample
 
 
 def real_layout_set(
-    rng: random.Random, per_type: int = 20, photo: bool = False, types: Iterable[DocType] | None = None
+    rng: random.Random,
+    per_type: int = 20,
+    photo: bool = False,
+    types: Iterable[DocType] | None = None,
+    extras: bool = False,
 ) -> list[RealSample]:
     """`per_type` filled forms of each available type (its layouts in turn); [] without the corpus."""
     make = photograph if photo else scan
@@ -925,7 +959,7 @@ def real_layout_set(
     for doc_type in TYPES:
         mine = [layout for layout in layouts if layout.doc_type == doc_type]
         for i in range(per_type if mine else 0):
-            items.append(make(mine[i % len(mine)], rng, index=i))
+            items.append(make(mine[i % len(mine)], rng, index=i, extras=extras))
     return items
 
 

@@ -37,15 +37,16 @@ def _d(value: str | None) -> Decimal:
     return Decimal(value) if value else Decimal(0)
 
 
-def _filled(layout: real_forms.Layout, seeds: range = range(6)) -> list[real_forms.FilledForm]:
-    return [real_forms.fill(layout, random.Random(seed)) for seed in seeds]
+def _filled(layout: real_forms.Layout, extras: bool, seeds: range = range(6)) -> list[real_forms.FilledForm]:
+    return [real_forms.fill(layout, random.Random(seed), extras) for seed in seeds]
 
 
+@pytest.mark.parametrize("extras", [False, True], ids=["schema-names-addresses", "extras"])
 @pytest.mark.parametrize("layout", real_forms.LAYOUTS, ids=lambda x: x.name)
-def test_truth_is_valid_and_consistent(layout: real_forms.Layout) -> None:
+def test_truth_is_valid_and_consistent(layout: real_forms.Layout, extras: bool) -> None:
     schema = schema_for(layout.doc_type)
     assert schema is not None
-    for form in _filled(layout):
+    for form in _filled(layout, extras):
         t = form.truth
         assert validation_errors(layout.doc_type, t) == []
         assert set(schema.key_fields) <= set(t), "every key field is printed on every copy"
@@ -84,9 +85,19 @@ def test_truth_is_valid_and_consistent(layout: real_forms.Layout) -> None:
             assert _d(t.get("box_4")) <= _d(t["box_2a"]) <= _d(t["box_1"])
         elif layout.doc_type is DocType.FORM_1099_G:
             assert _d(t.get("box_4")) <= _d(t.get("box_1"))
-        elif layout.doc_type is DocType.FORM_1095_A:
+        elif layout.doc_type is DocType.FORM_1095_A and extras:
             months = [form.form_values[f"f1_{46 + 3 * m:03d}_0_[0]"] for m in range(12)]
             assert sum(_d(v.replace(",", "")) for v in months) == _d(t["annual_premium"])
+
+
+def test_only_schema_boxes_names_and_addresses_are_filled_unless_extras() -> None:
+    layout = next(x for x in real_forms.LAYOUTS if x.name == "1099int_2019_official_copy_b")
+    plain, full = (real_forms.fill(layout, random.Random(5), extras) for extras in (False, True))
+    assert plain.truth == full.truth
+    assert plain.form_values["f2_7[0]"] == "" and full.form_values["f2_7[0]"]  # account number
+    assert plain.form_values["f2_1[0]"].count("\n") == 2  # name, street, city: no phone line
+    assert full.form_values["f2_1[0]"].count("\n") == 3
+    assert plain.form_values["f2_4[0]"] == full.form_values["f2_4[0]"] == plain.truth["recipient_name"]
 
 
 def test_the_same_seed_gives_the_same_form_and_another_seed_another() -> None:
