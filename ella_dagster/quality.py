@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ella_dagster.db.models import ChecklistItem, DigitalDoc, Extraction, RawImage
@@ -19,6 +20,8 @@ RENAMED_KEY = re.compile(r"^cases/[A-Za-z0-9_-]+/docs/\d{4}_[A-Za-z0-9]+(_[A-Za-
 def history_problems(session: Session, doc_id: str, answer: dict[str, Any]) -> list[str]:
     """The classification just made is the document's latest history row (a lost or overtaken write
     is a gap in the history)."""
+    if answer.get("split"):  # a bundle split into child documents is classified through them
+        return split_problems(session, doc_id)
     latest = latest_classification(session, doc_id)
     if latest is None:
         return ["no classification history row"]
@@ -35,6 +38,8 @@ def routing_problems(session: Session, doc_id: str) -> list[str]:
     """The stored row agrees with the latest classification: route from its confidence, type and
     category, a checklist link only for a classified document."""
     raw = session.get(RawImage, doc_id)
+    if raw is not None and raw.status == "SPLIT":
+        return split_problems(session, doc_id)
     latest = latest_classification(session, doc_id)
     if raw is None or latest is None:
         return ["no row or no classification"]
@@ -71,9 +76,11 @@ def doubtful_key_fields(doc_type: str, confidences: dict[str, float] | None) -> 
 
 def digital_doc_problems(session: Session, doc_id: str, linked: bool) -> list[str]:
     """Disagreements between raw_images, digital_docs and checklist_items for a linked document."""
+    raw, doc = session.get(RawImage, doc_id), session.get(DigitalDoc, f"dd_{doc_id}")
+    if raw is not None and raw.status == "SPLIT":
+        return split_problems(session, doc_id)
     if not linked:
         return []
-    raw, doc = session.get(RawImage, doc_id), session.get(DigitalDoc, f"dd_{doc_id}")
     if raw is None or raw.status != "LINKED" or doc is None:
         return ["linked document without digital doc"]
     problems = []
@@ -88,4 +95,30 @@ def digital_doc_problems(session: Session, doc_id: str, linked: bool) -> list[st
             problems.append("not counted in its checklist item")
         elif item is None or item.received_count < 1 or item.status == "MISSING":
             problems.append("checklist item not marked received")
+    return problems
+
+
+def split_problems(session: Session, doc_id: str) -> list[str]:
+    """A SPLIT bundle is terminal and consistent: processed, no route, type or checklist link of its
+    own, not counted anywhere, and its children cover its pages in order, each once."""
+    raw = session.get(RawImage, doc_id)
+    if raw is None or raw.status != "SPLIT":
+        return ["not split"]
+    problems = []
+    if raw.processed_at is None:
+        problems.append("split but not finished")
+    if raw.route or raw.classified_type or raw.checklist_item_id:
+        problems.append("a split bundle keeps a route, type or checklist link")
+    doc = session.get(DigitalDoc, f"dd_{doc_id}")
+    if doc is not None and doc.counted_in_item_id:
+        problems.append("a split bundle is still counted in a checklist item")
+    children = list(session.scalars(select(RawImage).where(RawImage.parent_id == doc_id).order_by(RawImage.page_start)))
+    if len(children) < 2:
+        problems.append(f"split into {len(children)} documents")
+    expected = 1
+    for child in children:
+        if child.page_start != expected or child.page_end is None or child.page_end < child.page_start:
+            problems.append("the children's pages leave a gap or overlap")
+            break
+        expected = child.page_end + 1
     return problems

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ella_dagster.db.models import Action, ClassificationResult, DigitalDoc, Extraction, RawImage
 from ella_dagster.db.session import Database
+from ella_dagster.domain.bundles import page_range
 from ella_dagster.domain.pii import mask_text
 from ella_dagster.pipeline.batch import STAGE_NAMES
 
@@ -23,6 +24,7 @@ class Story:
     digital_doc: dict[str, Any] | None = None
     stages: dict[str, str] = field(default_factory=dict)  # stage -> MATERIALIZED / FAILED / MISSING
     runs: list[dict[str, str]] = field(default_factory=list)  # newest first
+    children: list[dict[str, Any]] = field(default_factory=list)  # a split bundle's documents, by page
 
 
 def from_database(db: Database, doc_id: str) -> Story | None:
@@ -49,6 +51,23 @@ def from_database(db: Database, doc_id: str) -> Story | None:
                 "error": mask_text(raw.error_message) if raw.error_message else None,
             }
         )
+        if raw.parent_id:  # split from a scanned bundle
+            story.document["split from"] = f"{raw.parent_id} (pages {page_range(raw.page_start, raw.page_end)})"
+        children = s.scalars(select(RawImage).where(RawImage.parent_id == doc_id).order_by(RawImage.page_start))
+        for child in children:
+            story.children.append(
+                {
+                    "document": child.id,
+                    "pages": page_range(child.page_start, child.page_end),
+                    "status": child.status,
+                    "type": child.classified_type,
+                    "key": child.storage_key,
+                }
+            )
+        if story.children:
+            story.document["children"] = "; ".join(
+                f"{c['document']} pages {c['pages']} {c['type'] or '-'} {c['status']}" for c in story.children
+            )
         for h in s.scalars(
             select(ClassificationResult)
             .where(ClassificationResult.raw_image_id == doc_id)

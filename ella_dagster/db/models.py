@@ -117,7 +117,12 @@ class RawImage(Base):
     phash: Mapped[str | None] = mapped_column(String(16))
     image_group_id: Mapped[str | None] = mapped_column(ForeignKey("image_groups.id"))
     duplicate_of_id: Mapped[str | None] = mapped_column(String(64))
-    # UPLOADED -> PROCESSING -> CLASSIFIED | UNCLASSIFIED | DUPLICATE -> LINKED; FAILED with error_message
+    # A child of a scanned bundle (migration 0006): the upload it was split from and its pages there.
+    parent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    page_start: Mapped[int | None] = mapped_column(Integer)
+    page_end: Mapped[int | None] = mapped_column(Integer)
+    # UPLOADED -> PROCESSING -> CLASSIFIED | UNCLASSIFIED | DUPLICATE -> LINKED; FAILED with error_message;
+    # SPLIT: a bundle whose documents became child uploads (parent_id = this id)
     status: Mapped[str] = mapped_column(String(16), default="UPLOADED", index=True)
     error_message: Mapped[str | None] = mapped_column(Text)
     classified_type: Mapped[str | None] = mapped_column(String(32))

@@ -98,6 +98,11 @@ class PageReading:
         return self.doc_type not in UNTYPED and self.confidence >= TYPED_CONFIDENCE
 
 
+def page_range(first: int | None, last: int | None) -> str:
+    """`3-4`, or `2` for one page."""
+    return f"{first}-{last}" if last != first else str(first)
+
+
 @dataclass(frozen=True)
 class Segment:
     first_page: int
@@ -107,7 +112,7 @@ class Segment:
 
     @property
     def pages(self) -> str:
-        return f"{self.first_page}-{self.last_page}" if self.last_page != self.first_page else str(self.first_page)
+        return page_range(self.first_page, self.last_page)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ class Route(StrEnum):
 class ActionType(StrEnum):
     AI_FAILED = "AI_FAILED"
     VERIFY_DOCS = "VERIFY_DOCS"
+    REVIEW_SPLIT = "REVIEW_SPLIT"  # a scanned bundle whose document boundaries are in doubt
 
 
 class ActionPriority(StrEnum):

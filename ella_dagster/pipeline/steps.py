@@ -25,6 +25,7 @@ from ella_dagster.db.models import (
 )
 from ella_dagster.db.session import Database
 from ella_dagster.domain import extraction as schemas
+from ella_dagster.domain.bundles import page_range
 from ella_dagster.domain.doc_types import DocType, category_of, is_ocr_eligible
 from ella_dagster.domain.errors import PermanentDocumentError
 from ella_dagster.domain.field_confidence import doubtful, field_confidences
@@ -40,6 +41,7 @@ from ella_dagster.domain.routing import (
     decide_route,
 )
 from ella_dagster.engines.base import Classification, Engine
+from ella_dagster.pipeline import bundles
 from ella_dagster.pipeline.actions import action_metadata, ensure_action, mark_failed, resolve_actions
 from ella_dagster.store import DocumentStore, StoredObject
 
@@ -98,12 +100,16 @@ def hash_document(db: Database, store: DocumentStore, doc_id: str) -> StepResult
             if attempt == CLAIM_ATTEMPTS - 1:
                 raise
     candidates = sorted(i for i, p in others if hamming(p, hashes.phash) < NEAR_DUPLICATE_BITS and i != duplicate_of)
+    family = {}
+    if raw.parent_id:  # a document split from a scanned bundle
+        family = {"parent": raw.parent_id, "pages": page_range(raw.page_start, raw.page_end)}
     return StepResult(
         values={
             "sha256": hashes.sha256,
             "phash": hashes.phash,
             "exact_duplicate_of": duplicate_of,
             "near_duplicate_candidates": candidates,
+            **family,
         }
     )
 
@@ -177,9 +183,13 @@ def latest_classification(session: Session, doc_id: str) -> ClassificationResult
 def classify_document(
     db: Database, store: DocumentStore, engine: Engine, doc_id: str, run_id: str | None = None
 ) -> StepResult:
+    split = bundles.existing_split(db, doc_id)  # a bundle split once keeps its children: no OCR again
+    if split is not None:
+        return StepResult(False, f"split into {split.values['children_count']} documents", split.values)
     with db.transaction() as s:
         raw = _raw(s, doc_id)
         reused = latest_classification(s, raw.duplicate_of_id) if raw.duplicate_of_id else None
+    proposal: dict[str, Any] = {}
     if reused is not None:
         result = Classification(
             DocType(reused.doc_type),
@@ -193,6 +203,12 @@ def classify_document(
         )
     else:
         _, data = load_document(db, store, doc_id)
+        split = bundles.consider(db, store, doc_id, data)  # a multi-page PDF: one document or several?
+        if split is not None and split.split:
+            return StepResult(False, f"split into {split.values['children_count']} documents", split.values)
+        if split is not None:
+            proposal = {f"bundle_{k}": v for k, v in split.values.items()}
+            proposal["bundle_review_action_id"] = split.review_action_id
         result = engine.classify(data, raw.mime_type)
     with db.transaction() as s:
         latest = latest_classification(s, doc_id)
@@ -232,6 +248,7 @@ def classify_document(
             "seconds": result.seconds,
             "history_row_added": not same,
             **{f"engine_{k}": v for k, v in result.usage.items()},
+            **proposal,
         }
     )
 
@@ -240,6 +257,8 @@ def classify_document(
 def route_document(db: Database, doc_id: str) -> StepResult:
     with db.transaction() as s:
         raw = _raw(s, doc_id)
+        if raw.status == "SPLIT":
+            return StepResult(False, "not routed: split into child documents", {"route": None, "status": raw.status})
         result = latest_classification(s, doc_id)
         if result is None:
             raise PermanentDocumentError("no classification to route")
@@ -273,7 +292,7 @@ def route_document(db: Database, doc_id: str) -> StepResult:
             raw.category = category_of(doc_type).value
             raw.checklist_item_id = _checklist_item_id(s, raw.case_id, doc_type)
         spec = action_for_route(route, doc_type, result.confidence, result.reasoning)
-        keep: set[ActionType] = set()
+        keep: set[ActionType] = {ActionType.REVIEW_SPLIT}  # the bundle's boundaries are another question
         action_id = None
         if spec:
             action_id = ensure_action(
@@ -400,6 +419,8 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
                 original.engine + " (reused)",
             )
             return StepResult(values={"reused_from": raw.duplicate_of_id, "fields": len(original.data)})
+    if status == "SPLIT":
+        return StepResult(False, "not extracted: split into child documents")
     if doc_type is None or status == "UNCLASSIFIED":
         return StepResult(False, "not extracted: document is unclassified")
     if not is_ocr_eligible(doc_type):
@@ -472,6 +493,13 @@ def link_document(db: Database, doc_id: str) -> StepResult:
         raw = _raw(s, doc_id)
         raw.processed_at = utcnow()
         extraction = s.get(Extraction, doc_id)
+        if raw.status == "SPLIT":
+            children = s.scalars(select(RawImage.id).where(RawImage.parent_id == raw.id)).all()
+            return StepResult(
+                False,
+                f"no digital document: split into {len(children)} documents",
+                {"status": raw.status, "children_count": len(children), "children": sorted(children)},
+            )
         if raw.status in ("UNCLASSIFIED", "FAILED") or extraction is None:
             return StepResult(
                 False, f"no digital document: {raw.status.lower()} without extraction", {"status": raw.status}

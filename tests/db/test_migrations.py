@@ -11,10 +11,35 @@ from ella_dagster.pipeline.intake import seed_demo
 from tests.support.rows import raw_image
 
 
+def _add_at_old_revision(database: Database, rows: list[RawImage]) -> None:
+    """Rows inserted into a database downgraded to an older revision: only the columns it has (the
+    model has the newest ones), column defaults as the ORM would set them."""
+    present = {c["name"] for c in inspect(database.engine).get_columns("raw_images")}
+    table = RawImage.__table__
+    with database.transaction() as s:
+        for row in rows:
+            values = {c.name: getattr(row, c.key) for c in table.columns if c.name in present}
+            s.execute(table.insert().values({k: v for k, v in values.items() if v is not None}))
+
+
 def test_every_model_table_exists(database: Database) -> None:
     tables = set(inspect(database.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     assert "alembic_version" in tables
+
+
+def test_a_bundle_child_names_its_parent_and_pages(database: Database) -> None:
+    seed_demo(database)
+    with database.transaction() as s:
+        s.add(raw_image("parent", status="SPLIT"))
+        s.add(raw_image("parentp0102", parent_id="parent", page_start=1, page_end=2))
+    with database.transaction() as s:
+        child = s.scalars(select(RawImage).where(RawImage.parent_id == "parent")).one()
+        assert (child.id, child.page_start, child.page_end) == ("parentp0102", 1, 2)
+    command.downgrade(alembic_config(database.url), "0005")
+    assert "parent_id" not in {c["name"] for c in inspect(database.engine).get_columns("raw_images")}
+    database.migrate()
+    assert "ix_raw_images_parent_id" in {i["name"] for i in inspect(database.engine).get_indexes("raw_images")}
 
 
 def test_every_model_column_exists(database: Database) -> None:
@@ -77,12 +102,16 @@ def test_upgrading_a_database_whose_documents_share_a_renamed_key(database: Data
     command.downgrade(alembic_config(database.url), "0003")
     seed_demo(database)
     shared = "cases/case_demo/docs/2024_W2_Acme.png"
-    with database.transaction() as s:
-        for n in (3, 1, 2):
-            s.add(
+    _add_at_old_revision(
+        database,
+        [
+            *(
                 raw_image(f"doc{n}", storage_key=shared, original_key=f"raw/{n}.png", display_name="2024_W2_Acme.png")
-            )
-        s.add(raw_image("doc4", storage_key="cases/case_demo/docs/other.png", original_key="raw/4.png"))
+                for n in (3, 1, 2)
+            ),
+            raw_image("doc4", storage_key="cases/case_demo/docs/other.png", original_key="raw/4.png"),
+        ],
+    )
     database.migrate()
     with database.transaction() as s:
         keys = {r.id: (r.storage_key, r.display_name) for r in s.scalars(select(RawImage))}
@@ -112,10 +141,16 @@ def test_upgrading_a_database_with_two_originals_of_the_same_bytes(database: Dat
     later ones become its duplicates, and the index is built."""
     command.downgrade(alembic_config(database.url), "0004")
     seed_demo(database)
-    with database.transaction() as s:
-        for n in (3, 1, 2):
-            s.add(raw_image(f"doc{n}", sha256="a" * 64, storage_key=f"raw/{n}.png", original_key=f"raw/{n}.png"))
-        s.add(raw_image("doc4", sha256="b" * 64, storage_key="raw/4.png", original_key="raw/4.png"))
+    _add_at_old_revision(
+        database,
+        [
+            *(
+                raw_image(f"doc{n}", sha256="a" * 64, storage_key=f"raw/{n}.png", original_key=f"raw/{n}.png")
+                for n in (3, 1, 2)
+            ),
+            raw_image("doc4", sha256="b" * 64, storage_key="raw/4.png", original_key="raw/4.png"),
+        ],
+    )
     database.migrate()
     with database.transaction() as s:
         originals = {r.id: r.duplicate_of_id for r in s.scalars(select(RawImage))}

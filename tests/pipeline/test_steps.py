@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from sqlalchemy import func, select
 
+from ella_dagster import bundle_samples
 from ella_dagster.db.models import (
     Action,
     ChecklistItem,
@@ -159,14 +162,16 @@ def test_missing_object_is_a_permanent_failure(database, local_store, case_id, g
         assert "missing from the store" in s.get(RawImage, doc).error_message
 
 
-@pytest.mark.parametrize("kind", ["1099int_pdf"])
-def test_multipage_pdf_keeps_page_confidences(database, local_store, case_id, generated, kind) -> None:
-    [doc] = ingest(database, local_store, case_id, [("corrected.pdf", generated[kind].data)])
+def test_multipage_pdf_keeps_page_confidences(database, local_store, case_id) -> None:
+    # One 1099-INT and its CORRECTED copy (same payer, box 1 changed): one document, the later page wins.
+    # (samples.multipage_1099_int_pdf prints two different payers' forms: a bundle, split into two.)
+    corrected = bundle_samples.corrected_1099_int(random.Random(3), 2024)
+    [doc] = ingest(database, local_store, case_id, [("corrected.pdf", bundle_samples.pdf_of(corrected.pages))])
     steps.process_document(database, local_store, ENGINE, doc)
     with database.transaction() as s:
         digital = s.get(DigitalDoc, f"dd_{doc}")
         assert digital.page_count == 2 and len(digital.page_confidences) == 2
-        assert digital.extracted_data["box_1"] == generated[kind].fields["box_1"]
+        assert digital.extracted_data["box_1"] == corrected.fields["box_1"]
         # Each field carries its validators' confidence; a well-formed TIN and amount score high.
         assert set(digital.field_confidences) == set(digital.extracted_data)
         assert digital.field_confidences["box_1"] >= 0.85 and digital.field_confidences["payer_tin"] >= 0.85
