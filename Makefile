@@ -9,12 +9,18 @@ WITH_ENV := $(VENV)/bin/python -m ella_dagster.instance exec
 CONCURRENCY ?= $(shell nproc 2>/dev/null || echo 2)
 READONLY_PORT ?= 3001
 
-.PHONY: setup system-deps demo test test-fast services ui lint bench clean worker ui-readonly
+.PHONY: setup system-deps browser-deps demo test test-fast services ui lint bench clean worker ui-readonly
 
 system-deps:
 	@command -v tesseract >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null || { \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng python3-venv >/dev/null; }
+
+# Debian's Chromium for tests/test_browser.py (Playwright drives it; it downloads no browser of its own).
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -36,7 +42,7 @@ test-fast: setup
 	$(VENV)/bin/ruff check ella_dagster tests benchmarks
 	$(VENV)/bin/pytest -q -m "not slow and not postgres and not s3 and not daemon and not browser"
 
-test: setup services
+test: setup services browser-deps
 	$(VENV)/bin/ruff check ella_dagster tests benchmarks
 	$(VENV)/bin/pytest
 
