@@ -19,6 +19,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     PARTITION_NAME_TAG,
+    WILL_RETRY_TAG,
 )
 from sqlalchemy import select
 
@@ -57,22 +58,40 @@ def _still_alive(context: SensorEvaluationContext, live: list) -> list:  # noqa:
             if now - last > STUCK_AFTER.total_seconds():
                 silent = round((now - last) / 60)
                 context.log.warning(f"run {run.run_id} wrote nothing for {silent} min: its process is gone")
+                # Its documents are re-driven one by one below; a re-execution of the whole batch by
+                # run_retries as well would process each of them twice.
+                context.instance.add_run_tags(run.run_id, {WILL_RETRY_TAG: "false"})
                 context.instance.report_run_failed(run, f"no event for {silent} minutes: the run's process is gone")
                 continue
         alive.append(run)
     return alive
 
 
-def _covered_by_live_run(doc_id: str, live: list) -> bool:  # noqa: ANN001 - DagsterRun
-    """A live run works on the document: its own partition, or a batch range around it (ids are
-    time-ordered and partitions are added in upload order, so the range is compared by id)."""
-    for run in live:
-        if run.tags.get(PARTITION_NAME_TAG) == doc_id:
-            return True
-        start, end = run.tags.get(ASSET_PARTITION_RANGE_START_TAG), run.tags.get(ASSET_PARTITION_RANGE_END_TAG)
-        if start and end and start <= doc_id <= end:
-            return True
-    return False
+def _covered_by_live_runs(context: SensorEvaluationContext, doc_ids: list[str], live: list) -> set[str]:  # noqa: ANN001
+    """The documents a live run works on: its own partition, or a batch range around it. A range is
+    in the order partitions were added, which is not always id order (a slow upload registered after
+    a later one, an archived key restored), so it is compared by position; the keys are loaded only
+    when some live run is a batch (one query, <1 s at 10^5 keys). A key that is not a partition yet
+    falls back to id order (ids are time-ordered)."""
+    covered = {run.tags[PARTITION_NAME_TAG] for run in live if run.tags.get(PARTITION_NAME_TAG) in doc_ids}
+    ranges = [
+        (run.tags[ASSET_PARTITION_RANGE_START_TAG], run.tags[ASSET_PARTITION_RANGE_END_TAG])
+        for run in live
+        if run.tags.get(ASSET_PARTITION_RANGE_START_TAG) and run.tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    ]
+    if not ranges:
+        return covered
+    position = {k: i for i, k in enumerate(context.instance.get_dynamic_partitions(documents_partitions.name))}
+    for doc_id in doc_ids:
+        for start, end in ranges:
+            if all(k in position for k in (doc_id, start, end)):
+                inside = position[start] <= position[doc_id] <= position[end]
+            else:
+                inside = start <= doc_id <= end
+            if inside:
+                covered.add(doc_id)
+                break
+    return covered
 
 
 @sensor(
@@ -97,9 +116,10 @@ def stuck_documents_sensor(context: SensorEvaluationContext, db: DatabaseResourc
     if not stuck:
         return SkipReason("no unfinished documents")
     live = _still_alive(context, list(context.instance.get_runs(RunsFilter(statuses=LIVE))))
+    covered = _covered_by_live_runs(context, stuck, live)
     requests = []
     for doc_id in stuck:
-        if _covered_by_live_run(doc_id, live):
+        if doc_id in covered:
             continue
         redrives = context.instance.get_runs_count(RunsFilter(tags={"ella/document": doc_id}))
         if redrives >= MAX_ATTEMPTS:

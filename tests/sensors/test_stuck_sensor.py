@@ -103,3 +103,18 @@ def test_a_run_whose_process_died_is_failed_and_its_documents_redriven(instance,
     assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
     assert instance.get_run_by_id(talking.run_id).status == DagsterRunStatus.STARTED
     assert [r.partition_key for r in result.run_requests] == ["m-orphaned"]  # the other is still covered
+    # Re-driven one by one here: run_retries must not also re-execute the whole dead batch.
+    assert instance.get_run_by_id(dead.run_id).tags["dagster/will_retry"] == "false"
+
+
+def test_a_batch_range_is_read_in_partition_order_not_id_order(instance, sqlite_db) -> None:
+    """A slow upload is registered after a later one: partitions b, a, c (ids a < b < c). A live batch
+    from b to c covers a; compared by id it did not, and a was re-driven beside its queued batch."""
+    seed_demo(sqlite_db)
+    for doc_id in ("b-second", "a-first", "c-third", "d-fourth"):
+        add_document(sqlite_db, doc_id, minutes_ago=60)
+    instance.add_dynamic_partitions("documents", ["b-second", "a-first", "c-third", "d-fourth"])
+    create_run_for_test(
+        instance, job_name="process_documents", status=DagsterRunStatus.STARTING, tags=batch_tags("b-second", "c-third")
+    )
+    assert [r.partition_key for r in tick(instance, sqlite_db).run_requests] == ["d-fourth"]
