@@ -158,6 +158,16 @@ def corrected_1099_int(rng: random.Random, year: int) -> BundleDocument:
     )
 
 
+def from_sample(sample: samples.Sample, dpi: int | None = None) -> BundleDocument:
+    """Any sample (a PNG, or the first page of a PDF) as a one-page document of a bundle; a scan made
+    at another resolution is brought to the bundles' 200 DPI."""
+    page = _image(sample)
+    dpi = dpi or getattr(sample, "dpi", 0) or samples.DPI
+    if dpi != samples.DPI and sample.mime_type != "application/pdf":
+        page = page.resize((round(page.width * samples.DPI / dpi), round(page.height * samples.DPI / dpi)))
+    return BundleDocument(sample.doc_type, [page], sample.fields, getattr(sample, "layout", "") or sample.filename)
+
+
 def _single(make: Callable[[random.Random, int], samples.Sample]) -> Callable[[random.Random, int], BundleDocument]:
     def build(rng: random.Random, year: int) -> BundleDocument:
         sample = make(rng, year)
