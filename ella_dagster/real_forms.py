@@ -13,19 +13,22 @@ API
         `per_type` filled forms of every available type (the layouts of a type in turn); scans, or
         their photo-like versions. Empty when the corpus is not on this machine. Only the schema's
         boxes, names and addresses (and the W-2's state line) are filled, unless `extras`.
-    fill(layout, rng, extras=False) -> FilledForm   values (form field -> printed text) and truth
-    render(layout, form_values, dpi=200) -> PIL.Image.Image   the layout's page with the values drawn
-    scan(layout, rng, dpi=None, extras=False) -> RealSample   one filled form as a PNG (or image-only PDF) scan
-    photograph(layout, rng) -> RealSample     one filled form, photographed (photo_like of a 200-DPI page)
-    LAYOUTS: tuple[Layout, ...]                    every form used, its page (a client copy) and fields
-    SKIPPED: dict[DocType, str]                    asked-for types without a usable form, and why
+    fill(layout, rng, extras=False) -> FilledForm    printed text per form field, and the truth
+    render(layout, form_values, dpi=200, choice_values=None) -> PIL.Image   the page with the values drawn
+    scan(layout, rng, dpi=None, index=0, extras=False) -> RealSample   a PNG (or image-only PDF) scan
+    photograph(layout, rng, index=0, extras=False) -> RealSample       photo_like of the 200-DPI page
+    filled_pdf(layout, form_values, choice_values=None) -> bytes       the filled PDF itself
+    field_rects(layout) -> {field: (left, bottom, right, top)}         AcroForm fields' places (points)
+    available_layouts(types=None) -> list[Layout]    the layouts whose PDF is on this machine
+    LAYOUTS, TYPES, SKIPPED, describe()              the forms used (file, page, copy, year), the types
+                                                     asked for, those without a usable form (none now)
 
-Every asked-for type has a form: the corpus has no fillable 1099-NEC, so its flattened, filled 2020
-Copy B is re-blanked (the one form XObject holding its sample values removed) and the generated
-values are drawn as page text in the original's font and positions (`Layout.drawn`).
-    available_layouts(types=None) -> list[Layout]   the layouts whose PDF is on this machine
-    field_rects(layout) -> {field: (left, bottom, right, top)}   where each field sits (PDF points)
-    filled_pdf(layout, form_values) -> bytes       the filled PDF itself (AcroForm values, or drawn text)
+The forms: W-2 2021 (official, Copy B, page 4 of 11) and 2013 (Free File Fillable Forms layout, Copy
+B); 1099-INT 2019 (official, Copy B, page 3 of 8) and 2013 (FFFF); 1099-DIV, 1099-G, 1099-R 2013
+(FFFF, Copy B); 1099-K and 1099-MISC 2021 (official Copy B with AcroForm sample values, all replaced);
+1095-A 2019 (page 1); Schedule K-1 (Form 1065) 2017 (page 1). The corpus has no fillable 1099-NEC: its
+flattened, filled 2020 Copy B is re-blanked (the one form XObject holding its sample values removed)
+and the generated values are drawn as page text in the original's font and places (`Layout.drawn`).
 
 A RealSample is a `samples.Sample` (filename, data, mime_type, doc_type, fields = truth) plus the
 layout's name, the PDF page used (1-based, the copy named in `copy`) and the DPI.
