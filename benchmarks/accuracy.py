@@ -17,9 +17,9 @@ domain.field_confidence's scores of the merged fields (what the pipeline stores)
     python benchmarks/accuracy.py [--per-type 4] [--layout-per-type 20] [--layout-types W2,FORM_1099_INT]
                                   [--layout-extras]
                                   [--only generated,generated-photo,layouts,layouts-photo,corpus,corpus-photo]
-                                  [--no-real] [--seed 2026]
+                                  [--no-real] [--seed 2026] [--out benchmarks/results/accuracy.json]
 
-Results go to benchmarks/results/accuracy.json (git-ignored). OTHER and UNKNOWN count as one negative
+Results go to benchmarks/results/accuracy.json (git-ignored) unless --out. OTHER and UNKNOWN count as one negative
 class: a hard negative is right when it lands in either.
 """
 
@@ -314,6 +314,7 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(SETS), help=f"sets to run, comma-separated, of {', '.join(SETS)}")
     parser.add_argument("--no-real", action="store_true", help="skip the real public corpus (both versions)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results") / "accuracy.json")
     args = parser.parse_args()
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SETS))
@@ -359,9 +360,8 @@ def main() -> None:
         if key in chosen and real_documents():
             name = "real public corpus, photo-like (not tuned on)" if photo else "real public corpus (not tuned on)"
             results[name] = report(name, corpus_outcomes(engine, random.Random(args.seed + 7), photo))
-    out = Path(__file__).with_name("results")
-    out.mkdir(exist_ok=True)
-    (out / "accuracy.json").write_text(json.dumps(results, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
     summary = Table(title="summary")
     for column in ("set", "documents", "top-1", "key-field exact", "all-field exact", "wrong at >= 0.9"):
         summary.add_column(column, justify="left" if column == "set" else "right")
