@@ -893,9 +893,9 @@ def render(
         document.close()
 
 
-def _png(image, gray: bool) -> bytes:
+def _png(image, gray: bool, dpi: int) -> bytes:
     out = io.BytesIO()
-    (image.convert("L") if gray else image).save(out, "PNG", dpi=(72, 72))
+    (image.convert("L") if gray else image).save(out, "PNG", dpi=(dpi, dpi))
     return out.getvalue()
 
 
@@ -913,7 +913,7 @@ def scan(
     dpi = dpi or rng.choice([150, 200, 200, 240, 300])
     image = render(layout, filled.form_values, dpi, filled.choice_values)
     as_pdf = rng.random() < 0.25
-    data = _image_pdf(image, dpi) if as_pdf else _png(image, gray=rng.random() < 0.5)
+    data = _image_pdf(image, dpi) if as_pdf else _png(image, gray=rng.random() < 0.5, dpi=dpi)
     return RealSample(
         f"real_{layout.name}_{index:02d}.{'pdf' if as_pdf else 'png'}",
         data,
@@ -932,7 +932,11 @@ def photograph(layout: Layout, rng: random.Random, index: int = 0, extras: bool 
     filled = fill(layout, rng, extras)
     image = render(layout, filled.form_values, PHOTO_DPI, filled.choice_values)
     page = Sample(
-        f"real_{layout.name}_{index:02d}.png", _png(image, gray=False), "image/png", layout.doc_type, filled.truth
+        f"real_{layout.name}_{index:02d}.png",
+        _png(image, gray=False, dpi=PHOTO_DPI),
+        "image/png",
+        layout.doc_type,
+        filled.truth,
     )
     shot = photo_like(page, rng)
     return RealSample(
