@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 
 from dagster import (
+    DagsterInstance,
     DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
@@ -46,7 +48,7 @@ from ella_dagster.store.base import journal_floor, upload_id_of
 _settings = Settings.from_env()
 # Runs that hold a run slot or wait for one (batches, backfills, re-drives).
 BUSY = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
-MAX_CONCURRENT_RUNS = 2  # dagster.yaml: concurrency.runs.max_concurrent_runs
+UNQUEUED_RUN_SLOTS = 2  # an instance without a run queue (tests): as many as dagster.yaml's default
 CHUNK = 100  # markers registered in one transaction
 
 
@@ -67,6 +69,15 @@ class Cursor:
 
     def dump(self) -> str:
         return json.dumps({"journal": self.journal, "pending": self.pending, "since": self.since})
+
+
+def run_slots(instance: DagsterInstance) -> int:
+    """How many runs the instance's run queue starts at once (dagster.yaml's
+    concurrency.runs.max_concurrent_runs, or ELLA_MAX_CONCURRENT_RUNS written there by `ella init`)."""
+    queue = instance.get_concurrency_config().run_queue_config
+    if queue is None:
+        return UNQUEUED_RUN_SLOTS
+    return queue.max_concurrent_runs if queue.max_concurrent_runs >= 0 else sys.maxsize  # -1: no limit
 
 
 def batch_run_request(doc_ids: list[str], **tags: str) -> RunRequest:
@@ -173,9 +184,8 @@ def new_uploads_sensor(
     if fresh and not cursor.pending:
         cursor.since = now
     cursor.pending += fresh
-    slots_free = (
-        bool(cursor.pending) and context.instance.get_runs_count(RunsFilter(statuses=BUSY)) < MAX_CONCURRENT_RUNS
-    )
+    busy = context.instance.get_runs_count(RunsFilter(statuses=BUSY)) if cursor.pending else 0
+    slots_free = bool(cursor.pending) and busy < run_slots(context.instance)
     batches = _batches(
         cursor, size=settings.batch_size, max_wait=settings.batch_max_wait_seconds, now=now, slots_free=slots_free
     )

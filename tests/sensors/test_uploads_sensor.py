@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import sys
 import time
 
 import pytest
@@ -89,7 +90,7 @@ def test_full_batches_go_and_the_rest_waits_while_runs_are_busy(
     instance, sqlite_db, local_store, generated, settings
 ) -> None:
     settings(batch_size=4, batch_max_wait_seconds=3600)
-    for _ in range(2):  # both run slots taken
+    for _ in range(uploads.run_slots(instance)):  # every run slot taken
         create_run_for_test(instance, job_name="process_documents", status=DagsterRunStatus.STARTED)
     case = seed_demo(sqlite_db)
     outcomes = upload_files(sqlite_db, local_store, case, [(f"w2_{i}.png", generated["w2"].data) for i in range(6)])
@@ -221,3 +222,18 @@ def test_an_upload_for_an_unknown_case_does_not_stop_the_others(instance, sqlite
     result = tick(instance, sqlite_db, local_store)
     assert ranges(result) == [(good.upload_id, good.upload_id, "1")]
     assert json.loads(result.cursor)["journal"].endswith(good.upload_id)
+
+
+@pytest.mark.parametrize(("configured", "slots"), [(None, 10), (3, 3), (-1, sys.maxsize)])  # None: Dagster's default
+def test_run_slots_come_from_the_instance_run_queue(tmp_path, configured, slots) -> None:
+    """The sensor sends a partial batch while a run slot is free: the number of slots is the instance's
+    (dagster.yaml, or ELLA_MAX_CONCURRENT_RUNS written there by `ella init`), not a constant."""
+    from dagster._core.test_utils import instance_for_test
+
+    overrides = {"concurrency": {"runs": {"max_concurrent_runs": configured}}} if configured is not None else {}
+    overrides["run_coordinator"] = {
+        "module": "dagster._core.run_coordinator",
+        "class": "QueuedRunCoordinator",
+    }
+    with instance_for_test(temp_dir=str(tmp_path), overrides=overrides) as inst:
+        assert uploads.run_slots(inst) == slots
