@@ -96,8 +96,12 @@ SCHEMAS: dict[DocType, DocumentSchema] = {
                 _f("medicare_wages", "money", "5 Medicare wages and tips"),
                 _f("medicare_tax", "money", "6 Medicare tax withheld"),
                 _f("tax_year", "year", "Tax year"),
+                _f("state", "state", "15 State"),
+                _f("state_wages", "money", "16 State wages, tips, etc."),
+                _f("state_tax", "money", "17 State income tax"),
             ),
             identity=("employer_ein", "employee_ssn", "wages"),
+            version="1.1",  # 1.1: boxes 15-17
         ),
         DocumentSchema(
             DocType.FORM_1099_INT,
@@ -294,6 +298,12 @@ def validation_errors(doc_type: DocType | str, fields: Mapping[str, Any]) -> lis
     )
 
 
+def merge_readings(pages: Sequence[Mapping[str, Any]], readings: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """How cleanly the engine read each merged field: the reading of the page its value came from."""
+    _, origin = merge_pages(pages)
+    return {name: readings[page - 1][name] for name, page in origin.items() if name in readings[page - 1]}
+
+
 def merge_pages(pages: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, int]]:
     """Later pages override earlier ones (corrections come after); returns the merge and each field's page."""
     merged: dict[str, Any] = {}
@@ -325,13 +335,53 @@ def consistency_checks(doc_type: DocType | str, fields: Mapping[str, Any]) -> li
     return results
 
 
+# Amounts a valid form keeps under a limit: (field, base field or a constant, ratio): field <= base * ratio.
+# A withholding that repeats its income (a neighbour's value), wages with another box's digits glued on,
+# social security wages over the wage base break one. Only the first field is doubted.
+SS_WAGE_BASE_MAX = 176_100.0  # the largest social security wage base so far (2025)
+_WITHHOLDING_TYPES = {
+    DocType.FORM_1099_INT: "box_1",
+    DocType.FORM_1099_NEC: "box_1",
+    DocType.FORM_1099_DIV: "box_1a",
+    DocType.FORM_1099_K: "box_1a",
+    DocType.FORM_1099_G: "box_1",
+}
+BOUNDS: dict[DocType, tuple[tuple[str, str | float, float], ...]] = {
+    DocType.W2: (
+        ("federal_tax_withheld", "wages", 0.6),
+        ("social_security_wages", SS_WAGE_BASE_MAX, 1.0),
+        ("social_security_tax", SS_WAGE_BASE_MAX * 0.062, 1.0),
+        ("social_security_wages", "medicare_wages", 1.0),
+        ("wages", "medicare_wages", 1.5),
+        ("medicare_tax", "medicare_wages", 0.05),
+        ("state_tax", "state_wages", 0.15),
+    ),
+    **{t: (("box_4", total, 0.5),) for t, total in _WITHHOLDING_TYPES.items()},
+    DocType.FORM_1099_R: (("box_4", "box_1", 1.0), ("box_2a", "box_1", 1.0)),
+}
+
+
+def bound_checks(doc_type: DocType | str, fields: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
+    """Each limit whose amounts are read: (field, what bounds it, holds)."""
+    results = []
+    for name, base, ratio in BOUNDS.get(DocType(doc_type), ()):
+        try:
+            value = float(fields[name])
+            limit = (float(base) if isinstance(base, float) else float(fields[base])) * ratio
+        except (KeyError, TypeError, ValueError):
+            continue
+        what = base if isinstance(base, str) else "its legal maximum"
+        results.append((name, what, value <= limit + 0.01))
+    return results
+
+
 def inconsistencies(doc_type: DocType | str, fields: Mapping[str, Any]) -> list[str]:
     """Checksum-like rules that fail (e.g. W-2 box 4 is 6.2 % of box 3); a misread digit shows here."""
     return [
         f"{name} is not {rate:.2%} of {base}"
         for name, base, rate, holds in consistency_checks(doc_type, fields)
         if not holds
-    ]
+    ] + [f"{name} exceeds {what}" for name, what, holds in bound_checks(doc_type, fields) if not holds]
 
 
 def confidence_for(doc_type: DocType | str, fields: Mapping[str, Any]) -> float:

@@ -3,8 +3,12 @@
 A field starts at READ (found after its label). Its value's own rules raise or lower it: the format of
 its kind, then what that kind means (an SSN never starts with 000 or 666, a date exists in the
 calendar). Checksum-like rules between fields raise both sides when they hold and lower the dependent
-field when they break (W-2 box 4 is 6.2 % of box 3). The same number read as two different
-parties' TINs lowers both. Engine-independent: the pipeline scores Tesseract's and Gemini's fields alike.
+field when they break (W-2 box 4 is 6.2 % of box 3); a limit the form keeps (a withholding under its
+income, social security wages under the wage base) lowers the field that breaks it. The same number read
+as two different parties' TINs lowers both. Engine-independent: the pipeline scores Tesseract's and
+Gemini's fields alike; an engine that says how cleanly it read a field (`readings`, 1 = a clean token in
+its own cell next to its label) lowers what it read poorly: a value from the text lines rather than its
+cell, digits across a cell border, one of several candidates, a value far from its label.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from ella_dagster.domain.doc_types import DocType
-from ella_dagster.domain.extraction import KIND_PATTERNS, consistency_checks, schema_for
+from ella_dagster.domain.extraction import KIND_PATTERNS, bound_checks, consistency_checks, schema_for
 
 READ = 0.70
 VALID = 0.20  # the value passes every rule of its kind
@@ -23,6 +27,8 @@ INVALID = -0.45
 CONSISTENT = 0.08  # a checksum-like rule involving the field holds
 INCONSISTENT = -0.45  # ... breaks (the dependent field: the one computed from the other)
 SHARED_TIN = -0.30  # payer and recipient read as the same number
+OUT_OF_BOUNDS = -0.45  # a limit of the form breaks (the field over its limit)
+READING_WEIGHT = 0.6  # a reading of r (in [0, 1]) moves the score by READING_WEIGHT * (r - 1)
 FLOOR, CAP = 0.05, 0.99
 LOW = 0.5  # below this a field deserves a person's look (shown in the extraction metadata)
 
@@ -61,8 +67,11 @@ def value_is_valid(kind: str, value: Any) -> bool:
     return True
 
 
-def field_confidences(doc_type: DocType | str, fields: Mapping[str, Any]) -> dict[str, float]:
-    """A confidence in [0.05, 0.99] for each present field of the document's schema."""
+def field_confidences(
+    doc_type: DocType | str, fields: Mapping[str, Any], readings: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """A confidence in [0.05, 0.99] for each present field of the document's schema; `readings`, when the
+    engine gives them, say how cleanly each field was read."""
     schema = schema_for(doc_type)
     if schema is None:
         return {}
@@ -77,6 +86,12 @@ def field_confidences(doc_type: DocType | str, fields: Mapping[str, Any]) -> dic
             scores[base] += CONSISTENT
         else:
             scores[name] += INCONSISTENT
+    for name, _, holds in bound_checks(doc_type, present):
+        if not holds:
+            scores[name] += OUT_OF_BOUNDS
+    for name, reading in (readings or {}).items():
+        if name in scores:
+            scores[name] += READING_WEIGHT * (min(1.0, max(0.0, reading)) - 1.0)
     tins = [n for n in scores if kinds[n] in ("tin", "ssn", "ein")]
     for i, first in enumerate(tins):
         for second in tins[i + 1 :]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.extraction import merge_readings
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class PageFields:
     page: int
     fields: dict[str, Any]
     confidence: float
+    # How cleanly each field was read, in [0, 1] (1: a clean token in its own cell, next to its label);
+    # empty when the engine does not say. domain.field_confidence weighs it with the validators.
+    readings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,10 @@ class Extraction:
     pages: list[PageFields]
     seconds: float = 0.0
     usage: dict[str, Any] = field(default_factory=dict)
+
+    def readings(self) -> dict[str, float]:
+        """Each merged field's reading (from the page its value came from, later pages winning)."""
+        return merge_readings([p.fields for p in self.pages], [p.readings for p in self.pages])
 
 
 class Engine(Protocol):

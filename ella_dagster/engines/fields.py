@@ -1,4 +1,5 @@
-"""Per-type field finders over OCR text, producing the schema's field names."""
+"""Fields of a page: read from their labels' cells by geometry (layout.py) where the page has word boxes,
+else from the text lines (per-type finders, then every schema field after its own label)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.domain.extraction import schema_for
-from ella_dagster.engines import rules
+from ella_dagster.engines import layout, rules
+from ella_dagster.engines.ocr import PageText
 from ella_dagster.engines.rules import after_label, lines_of
 
 Finder = Callable[[str], dict[str, Any]]
@@ -172,10 +174,53 @@ def _tins_by_position(specs: Any, found: dict[str, Any], text: str) -> None:
             used.add(candidate)
 
 
-def find_fields(doc_type: DocType, text: str) -> dict[str, Any]:
+# A value read from the text lines only (no cell around it): the next line after a label may belong to a
+# neighbouring box. Its field's confidence stays under the trusted line unless a form rule vouches for it.
+TEXT_READING = 0.6
+AGREED_READING = 1.0  # the cell and the text lines read the same value
+
+
+def _from_text(doc_type: DocType, text: str) -> dict[str, Any]:
+    """A type's own finder; the fields it does not know (a field added to the schema) after their labels."""
     finder = FINDERS.get(doc_type)
-    found = finder(text) if finder else _from_labels(doc_type, text)
-    return {k: v for k, v in found.items() if v not in (None, "")}
+    if finder is None:
+        return _from_labels(doc_type, text) if schema_for(doc_type) else {}
+    found = finder(text)
+    missing = [f for f in schema_for(doc_type).field_names if f not in found]  # type: ignore[union-attr]
+    if missing:
+        generic = _from_labels(doc_type, text)
+        found.update({name: generic.get(name) for name in missing})
+    return found
+
+
+def read_fields(doc_type: DocType, page: PageText | str) -> tuple[dict[str, Any], dict[str, float]]:
+    """The page's fields and how cleanly each was read (see engines.base.PageFields.readings)."""
+    if isinstance(page, str):
+        page = PageText(page)
+    by_text = {k: v for k, v in _from_text(doc_type, page.text).items() if v not in (None, "")}
+    by_cell = layout.read_page(doc_type, page)
+    found, readings = dict(by_text), dict.fromkeys(by_text, TEXT_READING)
+    for name, reading in by_cell.items():
+        agreed = by_text.get(name) == reading.value
+        found[name] = reading.value
+        readings[name] = max(reading.score, AGREED_READING if agreed and reading.score >= 0.5 else 0.0)
+    return found, readings
+
+
+def find_fields(doc_type: DocType, page: PageText | str) -> dict[str, Any]:
+    return read_fields(doc_type, page)[0]
+
+
+def reachable(doc_type: DocType) -> set[str]:
+    """The schema fields some reader of the offline engine looks for: the cell reader's label patterns,
+    the title's tax year, and the text finders (a type's own, else every field after its label)."""
+    schema = schema_for(doc_type)
+    if schema is None:
+        return set()
+    by_layout = set(layout.patterns_for(doc_type)) | ({"tax_year"} if "tax_year" in schema.field_names else set())
+    by_text = set(FINDERS[doc_type]("")) if doc_type in FINDERS else set()
+    by_labels = {f.name for f in schema.fields if label_pattern(f.label)}
+    return (by_layout | by_text | by_labels) & set(schema.field_names)
 
 
 def can_find(doc_type: DocType) -> bool:

@@ -34,10 +34,13 @@ class OfflineEngine:
         page = page_texts(data, mime_type)[0]
         first = page.text
         doc_type, confidence, reasoning, alternatives = rules.classify_text(first, page.heading())
-        source = None
+        source, found = None, {}
         if doc_type in fields.SOURCE_FIELD:
-            source = fields.find_fields(doc_type, first).get(fields.SOURCE_FIELD[doc_type])
+            found = fields.find_fields(doc_type, page)
+            source = found.get(fields.SOURCE_FIELD[doc_type])
         year = rules.tax_year(first) if doc_type not in NO_TAX_YEAR else None
+        if found.get("tax_year") and doc_type not in NO_TAX_YEAR:  # the title's year, where boxes tell it
+            year = int(found["tax_year"])
         return Classification(
             doc_type=doc_type,
             confidence=confidence,
@@ -56,12 +59,14 @@ class OfflineEngine:
         schema = schema_for(doc_type)
         key_fields = schema.key_fields if schema else []
         for number, page in enumerate(page_texts(data, mime_type), start=1):
-            found = fields.find_fields(doc_type, page.text)
+            found, readings = fields.read_fields(doc_type, page)
             if any(k not in found for k in key_fields):
                 # A photo often loses whole boxes to page segmentation: read the page again as one
                 # uniform block and fill only what is still missing.
                 second = second_reading(data, mime_type, number)
                 if second:
-                    found = {**fields.find_fields(doc_type, second.text), **found}
-            pages.append(PageFields(number, found, confidence_for(doc_type, found) if found else 0.0))
+                    more, more_readings = fields.read_fields(doc_type, second)
+                    found, readings = {**more, **found}, {**more_readings, **readings}
+            confidence = confidence_for(doc_type, found) if found else 0.0
+            pages.append(PageFields(number, found, confidence, readings))
         return Extraction(doc_type, pages, seconds=round(time.perf_counter() - started, 3))

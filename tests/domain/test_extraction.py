@@ -24,7 +24,8 @@ def test_valid_w2_has_no_errors_and_schema_is_versioned() -> None:
         "tax_year": "2024",
     }
     assert validation_errors(DocType.W2, fields) == []
-    assert schema_for(DocType.W2).json_schema()["$id"].endswith(":1.0")
+    assert schema_for(DocType.W2).json_schema()["$id"].endswith(":1.1")  # 1.1: state boxes 15-17
+    assert schema_for(DocType.FORM_1099_INT).json_schema()["$id"].endswith(":1.0")
 
 
 def test_same_paper_needs_every_identity_field() -> None:
@@ -61,3 +62,25 @@ def test_every_ocr_eligible_type_has_a_versioned_schema() -> None:
         schema = schema_for(doc_type)
         assert schema is not None and schema.key_fields, doc_type
         assert all(name.islower() and " " not in name for name in schema.field_names)
+
+
+def test_form_limits_name_the_field_that_breaks_them() -> None:
+    from ella_dagster.domain.extraction import inconsistencies
+
+    w2 = {"wages": "50000.00", "federal_tax_withheld": "50000.00", "medicare_wages": "50000.00"}
+    assert inconsistencies(DocType.W2, w2) == ["federal_tax_withheld exceeds wages"]
+    glued = {"wages": "603120504.61", "medicare_wages": "50000.00", "social_security_wages": "250000.00"}
+    assert inconsistencies(DocType.W2, glued) == [
+        "social_security_wages exceeds its legal maximum",
+        "social_security_wages exceeds medicare_wages",
+        "wages exceeds medicare_wages",
+    ]
+    assert inconsistencies(DocType.FORM_1099_INT, {"box_1": "100.00", "box_4": "100.00"}) == ["box_4 exceeds box_1"]
+    assert inconsistencies(DocType.FORM_1099_INT, {"box_1": "100.00", "box_4": "24.00"}) == []
+
+
+def test_readings_follow_the_page_each_value_came_from() -> None:
+    from ella_dagster.domain.extraction import merge_readings
+
+    pages = [{"wages": "1.00", "tax_year": "2024"}, {"wages": "2.00"}]
+    assert merge_readings(pages, [{"wages": 1.0, "tax_year": 0.6}, {"wages": 0.3}]) == {"wages": 0.3, "tax_year": 0.6}

@@ -53,3 +53,22 @@ def test_one_number_read_as_both_parties_tins_lowers_both() -> None:
 def test_fields_outside_the_schema_and_types_without_one_are_ignored() -> None:
     assert field_confidences(DocType.W2, {"favourite_colour": "blue"}) == {}
     assert field_confidences(DocType.PASSPORT, {"name": "x"}) == {}
+
+
+def test_a_poor_reading_keeps_a_valid_value_under_the_trusted_line() -> None:
+    clean = field_confidences(DocType.W2, W2, {name: 1.0 for name in W2})
+    assert clean == field_confidences(DocType.W2, W2)  # a clean reading changes nothing
+    # Read from the text lines (0.6), across a cell border (0.2): valid values, not trusted.
+    scores = field_confidences(DocType.W2, W2, {"employer_ein": 0.6, "employee_ssn": 0.2})
+    assert scores["employer_ein"] < 0.9 and scores["employee_ssn"] < LOW
+    assert scores["wages"] >= 0.9
+
+
+def test_a_value_over_a_form_limit_scores_low() -> None:
+    # Box 2 repeating box 1 (a neighbour's amount), wages with another box's digits glued on.
+    scores = field_confidences(DocType.W2, {**W2, "federal_tax_withheld": "50000.00"})
+    assert scores["federal_tax_withheld"] < LOW <= scores["wages"]
+    scores = field_confidences(DocType.W2, {**W2, "wages": "603150000.00"})
+    assert scores["wages"] < LOW <= scores["medicare_wages"]
+    scores = field_confidences(DocType.FORM_1099_INT, {"box_1": "120.00", "box_4": "120.00"})
+    assert scores["box_4"] < LOW <= scores["box_1"]

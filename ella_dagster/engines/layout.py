@@ -1,0 +1,476 @@
+"""Fields read by page geometry: each printed box label found among Tesseract's word boxes, its value
+read from the label's own cell.
+
+A form is a grid of ruled cells, each headed by its label ("1 Wages, tips, other compensation"). The
+cell of a label starts at the label and ends where the next label starts: to the right, the nearest
+label on the same row; below, the nearest label whose text overlaps the cell's columns. The value is
+what is printed inside that cell, below or right of its label: an amount is the money token of the
+first value row (never digits of another cell, which lie beyond the border), a name the first line
+of the name block (a label's own continuation lines, lower case, skipped). Several copies on one sheet
+(Copy B over Copy C, 2-up) are read once: the topmost, leftmost label with a value wins.
+
+Each value comes with a reading score in [0, 1] (1: a clean token alone in its cell near its label);
+a token that runs across the cell border, carries stray characters, is one of several candidates or
+lies far from its label scores lower. domain/field_confidence.py turns the score into the field's
+confidence together with the value's validators and the form's invariants.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.extraction import schema_for
+from ella_dagster.engines import rules
+from ella_dagster.engines.ocr import PageText, Word
+
+PHRASE_GAP = 1.2  # words further apart than this many text heights belong to different phrases
+CELL_DEPTH = 10.0  # a cell with no label below it ends this many label heights under its label
+FAR = 6.0  # a value further below its label than this many label heights is doubtful
+
+
+@dataclass(frozen=True)
+class Box:
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def cx(self) -> float:
+        return (self.left + self.right) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+def _box(words: Iterable[Word]) -> Box:
+    ws = list(words)
+    return Box(
+        min(w.left for w in ws),
+        min(w.top for w in ws),
+        max(w.left + w.width for w in ws),
+        max(w.top + w.height for w in ws),
+    )
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words on one line with no wider gap than PHRASE_GAP text heights between them."""
+
+    words: tuple[Word, ...]
+
+    @property
+    def box(self) -> Box:
+        return _box(self.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: str
+    score: float  # 1.0: a clean token alone in its cell, near its label
+    why: str = ""  # what lowered the score (reasons only, never values)
+    at: Box | None = None  # where the value was read
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("’", "'").replace("‘", "'").replace("`", "'")).strip().lower()
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def phrases(words: Sequence[Word]) -> list[Phrase]:
+    """Words grouped into phrases: same line (vertical overlap), small horizontal gaps."""
+    groups: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w.left, w.top)):
+        if not word.text.strip():
+            continue
+        best = None
+        for group in groups:
+            last = group[-1]
+            h = max(3, min(max(last.height, word.height), 2 * min(last.height, word.height)))
+            gap = word.left - (last.left + last.width)
+            shared = _overlap(last.top, last.top + last.height, word.top, word.top + word.height)
+            close = -h <= gap <= PHRASE_GAP * h and shared >= 0.5 * min(last.height, word.height)
+            if close and (best is None or gap < best[0]):
+                best = (gap, group)
+        if best:
+            best[1].append(word)
+        else:
+            groups.append([word])
+    return sorted((Phrase(tuple(g)) for g in groups), key=lambda p: (p.box.top, p.box.left))
+
+
+# ---- labels ------------------------------------------------------------------------------------
+
+_BOX_ID = re.compile(r"^(\d{1,2}[a-z]?|[a-f])$")
+# Words of printed labels, for telling a label (a cell border) from a value.
+_LABEL_VOCABULARY = frozenset(
+    re.findall(
+        r"\S+",
+        """a an and of or the for to in on see no no. box copy form omb number name names address code zip
+    employer employer's employee employee's first initial last suff suff. control wages tips other
+    compensation federal state local locality income tax withheld social security medicare allocated
+    dependent care benefits nonqualified plans statutory retirement plan third-party sick pay id
+    identification ein payer payer's recipient recipient's tin street city town province country foreign
+    postal telephone account instructions fatca filing requirement interest penalty early withdrawal
+    savings bonds treasury obligations investment expenses paid possession tax-exempt specified private
+    activity bond market discount premium cusip dividends qualified distributions gross taxable
+    distribution rents royalties nonemployee unemployment refunds credits offsets partnership partner's
+    ordinary business net rental real estate marketplace policy corrected void checked optional rtn
+    apt. (including no.) identification no. (ein) (optional) ira/sep/simple""",
+    )
+)
+
+
+def _is_label_like(phrase: Phrase) -> bool:
+    words = [_norm(w.text).strip(",.:;()") for w in phrase.words]
+    alpha = [w for w in words if re.search(r"[a-z]", w)]
+    if len(words) >= 2 and _BOX_ID.match(words[0]) and re.match(r"[A-Za-z]", phrase.words[1].text):
+        return not rules.MONEY.search(phrase.text)
+    if len(alpha) < 2:
+        return False
+    known = sum(w in _LABEL_VOCABULARY or w.rstrip("'s") in _LABEL_VOCABULARY for w in alpha)
+    return known >= max(2, 0.6 * len(alpha)) and not rules.MONEY.search(phrase.text)
+
+
+def label_regex(label: str) -> str:
+    """A schema label ("1a Total ordinary dividends") as a pattern over normalised phrase text: its first
+    words in order, the box number dropped (OCR loses or glues it)."""
+    words = re.findall(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?", label)
+    if len(words) > 1 and re.fullmatch(r"\d+[a-z]?|[A-Z]", words[0]):
+        words = words[1:]
+    return r"[\s\W]+".join(re.escape(w.lower()).replace("'", "'?") for w in words[:4])
+
+
+# Labels as printed on the real forms, where the schema's own label is not the printed one.
+W2_LABELS = {
+    "employee_ssn": r"employee'?s? social security (number|no)",
+    "employer_ein": r"employer identification number|employer'?s? (fed|federal) id",
+    "employer_name": r"employer'?s? name",
+    "employee_name": r"employee'?s? (first )?name",
+    "wages": r"wages,? tips,? other comp",
+    "federal_tax_withheld": r"federal income tax withheld",
+    "social_security_wages": r"social security wages",
+    "social_security_tax": r"social security tax withheld",
+    "medicare_wages": r"medicare wages",
+    "medicare_tax": r"medicare tax withheld",
+    "state": r"^(15 )?state$|^\W*15 state\b",
+    "state_wages": r"state wages",
+    "state_tax": r"state income tax",
+}
+_PARTY_LABELS = {
+    "payer_name": r"payer'?s? name|filer'?s? name",
+    "payer_tin": r"payer'?s? (tin|federal identification)",
+    "recipient_name": r"recipient'?s? name",
+    "recipient_tin": r"recipient'?s? (tin|identification)",
+}
+LABELS: dict[DocType, dict[str, str]] = {
+    DocType.W2: W2_LABELS,
+    **{
+        t: _PARTY_LABELS
+        for t in (
+            DocType.FORM_1099_INT,
+            DocType.FORM_1099_NEC,
+            DocType.FORM_1099_DIV,
+            DocType.FORM_1099_MISC,
+            DocType.FORM_1099_K,
+            DocType.FORM_1099_R,
+            DocType.FORM_1099_G,
+        )
+    },
+}
+LAST_NAME = r"^last name\b"
+# Printed words that are cell borders but do not look like labels on their own.
+BORDERS: dict[DocType, tuple[str, ...]] = {DocType.W2: (r"^su[ft][ft]\.?$", LAST_NAME, r"^(\d+ )?locality name")}
+# Fields whose cell holds more than one column: (field, second column's label).
+JOINED = {(DocType.W2, "employee_name"): LAST_NAME}
+
+
+# Boxed forms, each value in a labelled cell. IDs and statements are not: their text finders read them.
+NOT_BOXED = frozenset({DocType.SSN_CARD, DocType.DRIVER_LICENSE, DocType.PASSPORT, DocType.BANK_STATEMENT})
+
+
+def patterns_for(doc_type: DocType) -> dict[str, str]:
+    """Every schema field's label pattern (the tax year has none: it is read from the title)."""
+    schema = schema_for(doc_type)
+    if schema is None or doc_type in NOT_BOXED:
+        return {}
+    own = LABELS.get(doc_type, {})
+    return {f.name: own.get(f.name) or label_regex(f.label) for f in schema.fields if f.kind != "year"}
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    box: Box
+    words: tuple[Word, ...]
+
+
+def _matches(phrase: Phrase, pattern: re.Pattern[str]) -> tuple[Word, ...] | None:
+    """The phrase's words from the match's start on (the box number before it included), or None."""
+    text, spans, at = "", [], 0
+    for word in phrase.words:
+        token = _norm(word.text)
+        spans.append((at, at + len(token)))
+        text += token + " "
+        at += len(token) + 1
+    m = pattern.search(text.rstrip())
+    if not m:
+        return None
+    first = next(i for i, (s, e) in enumerate(spans) if e > m.start())
+    if first and _BOX_ID.match(_norm(phrase.words[first - 1].text)):
+        first -= 1
+    return phrase.words[first:]
+
+
+# ---- cells -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A page's phrases, which of them are labels, and the words that are not labels (values)."""
+
+    phrases: tuple[Phrase, ...]
+    borders: tuple[Box, ...]  # every label-like phrase: where cells end
+    values: tuple[Word, ...]
+    right: int  # the page's text extent
+
+    @classmethod
+    def of(cls, words: Sequence[Word], extra_labels: Iterable[re.Pattern[str]] = ()) -> Layout:
+        found = phrases(words)
+        extra = list(extra_labels)
+        labels = [p for p in found if _is_label_like(p) or any(_matches(p, x) for x in extra)]
+        label_ids = {id(w) for p in labels for w in p.words}
+        values = tuple(w for w in words if id(w) not in label_ids and w.text.strip())
+        right = max((w.left + w.width for w in words), default=0)
+        return cls(tuple(found), tuple(p.box for p in labels), values, right)
+
+    def cell(self, label: Box) -> Box:
+        h = max(label.height, 8)
+        left = label.left - int(1.2 * h)
+
+        def below(l0: float, r0: float, limit: int) -> int:
+            bottom = limit
+            for b in self.borders:  # the nearest label below, over the given columns
+                if b.top > label.bottom + h / 3 and _overlap(b.left, b.right, l0, r0) > 0:
+                    bottom = min(bottom, b.top - 2)
+            return bottom
+
+        # First the labels right under this one, then the nearest label to the right over that height
+        # (the cell's right border), then the labels under the whole width.
+        bottom = below(label.left, label.right, label.bottom + int(CELL_DEPTH * h))
+        right = self.right + h
+        for b in self.borders:
+            if b.left >= label.right - h / 2 and _overlap(b.top, b.bottom, label.top - h / 2, bottom) > 0:
+                right = min(right, b.left - 2)
+        bottom = below(left + h, right - h, bottom)
+        return Box(left, label.top - h // 2, right, bottom)
+
+
+def _rows(words: Iterable[Word]) -> list[list[Word]]:
+    rows: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: w.top + w.height / 2):
+        cy = w.top + w.height / 2
+        if rows:
+            last = rows[-1]
+            lcy = statistics.fmean(x.top + x.height / 2 for x in last)
+            if abs(cy - lcy) <= 0.5 * max(w.height, max(x.height for x in last)):
+                last.append(w)
+                continue
+        rows.append([w])
+    return [sorted(r, key=lambda w: w.left) for r in rows]
+
+
+_CLEAN_MONEY = re.compile(r"^\$?\(?-?\$?(\d{1,3}(,\d{3})+|\d+)[.,]\d{2}\)?$")
+_CLEAN_TIN = re.compile(r"^\d{3}-\d{2}-\d{4}$|^\d{2}-\d{7}$")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    value: str
+    words: tuple[Word, ...]
+    clean: bool
+
+
+def _money_in(row: list[Word]) -> list[_Candidate]:
+    """Money tokens of a row; adjacent pieces ("$", "1,", "234.56") joined first."""
+    found = []
+    groups: list[list[Word]] = []
+    for w in row:
+        if groups:
+            last = groups[-1][-1]
+            if w.left - (last.left + last.width) <= 0.6 * max(w.height, last.height):
+                groups[-1].append(w)
+                continue
+        groups.append([w])
+    for g in groups:
+        text = "".join(w.text for w in g)
+        value = rules.money(text)
+        if value:
+            token = text.replace(" ", "")
+            found.append(_Candidate(value, tuple(g), bool(_CLEAN_MONEY.match(token))))
+    return found
+
+
+def _tins_in(row: list[Word], kind: str) -> list[_Candidate]:
+    text = " ".join(w.text for w in row)
+    parse = rules.PARSERS[kind]
+    out = []
+    pattern = {"ssn": rules.SSN, "ein": rules.EIN}.get(kind, rules.TIN)
+    for m in pattern.finditer(text):
+        value = parse(m.group(0))
+        if value:
+            ws = tuple(w for w in row if m.group(0).split()[0] in w.text or w.text in m.group(0))
+            out.append(_Candidate(value, ws or tuple(row), any(_CLEAN_TIN.match(w.text) for w in ws)))
+    return out
+
+
+def _text_in(rows: list[list[Word]], kind: str) -> list[_Candidate]:
+    """The first row that reads as a value of the kind (a label's lower-case continuation skipped)."""
+    parse = rules.PARSERS[kind]
+    for row in rows:
+        text = " ".join(w.text for w in row)
+        if kind == "text" and (text[:1].islower() or not re.search(r"[A-Za-z]{2}", text)):
+            continue
+        value = parse(text)
+        if value:
+            return [_Candidate(value, tuple(row), True)]
+    return []
+
+
+def read_cell(layout: Layout, label: Box, kind: str) -> Reading | None:
+    """The value of kind printed in the label's cell, with its reading score; None when the cell is empty."""
+    cell = layout.cell(label)
+    h = max(label.height, 8)
+    inside = [
+        w
+        for w in layout.values
+        if cell.left <= w.left + w.width / 2 <= cell.right
+        and cell.top <= w.top + w.height / 2 <= cell.bottom
+        and (w.top + w.height / 2 > label.bottom - h / 4 or w.left >= label.right)
+    ]
+    if not inside:
+        return None
+    rows = _rows(inside)
+    candidates: list[_Candidate] = []
+    if kind == "money":
+        for row in rows:
+            candidates.extend(_money_in(row))
+    elif kind in ("ssn", "ein", "tin"):
+        for row in rows:
+            candidates.extend(_tins_in(row, kind))
+    else:
+        candidates = _text_in(rows, kind)
+    if not candidates:
+        return None
+    best = candidates[0]
+    score, why = 1.0, []
+    span = _box(best.words)
+    if not best.clean:
+        score, why = min(score, 0.35), [*why, "stray characters"]
+    if span.right > cell.right + h / 2 or span.left < cell.left - h:
+        score, why = min(score, 0.2), [*why, "crosses the cell border"]
+    if span.top - label.bottom > FAR * h:
+        score, why = min(score, 0.5), [*why, "far from its label"]
+    if len({c.value for c in candidates}) > 1 and kind in ("money", "ssn", "ein", "tin"):
+        score, why = min(score, 0.6), [*why, "several values in the cell"]
+    return Reading(best.value, score, ", ".join(why), span)
+
+
+# ---- the page ----------------------------------------------------------------------------------
+
+
+def _labels(layout: Layout, pattern: str) -> list[Label]:
+    regex = re.compile(pattern)
+    found = []
+    for p in layout.phrases:
+        words = _matches(p, regex)
+        if words:
+            found.append(Label(pattern, _box(words), words))
+    return sorted(found, key=lambda lab: (lab.box.top, lab.box.left))
+
+
+def _first_reading(layout: Layout, pattern: str, kind: str) -> tuple[Reading, Label] | None:
+    for label in _labels(layout, pattern):  # topmost copy first
+        reading = read_cell(layout, label.box, kind)
+        if reading:
+            return reading, label
+    return None
+
+
+_YEAR_WORD = re.compile(r"^\(?(19[89]\d|20[0-3]\d)\)?$")
+_TITLE = re.compile(r"wage and tax statement|^form\b|calendar year|tax year|\b1099|\bw-?2\b|schedule k-1|1095-a|1098")
+
+
+def tax_year(layout: Layout, text: str) -> Reading | None:
+    """The year printed in the form's title area: the tallest year on the page (title years are
+    printed large), else the text's year. (The W-2's outlined year digits are not read by Tesseract.)"""
+    years = [w for w in layout.values if _YEAR_WORD.match(w.text) and int(_YEAR_WORD.match(w.text).group(1)) >= 2000]
+    if years:
+        tallest = max(years, key=lambda w: w.height)
+        return Reading(_YEAR_WORD.match(tallest.text).group(1), 1.0)
+    year = rules.tax_year(text)
+    return Reading(str(year), 0.6, "not in the title area") if year else None
+
+
+def read_page(doc_type: DocType, page: PageText) -> dict[str, Reading]:
+    """Every schema field found by its label's cell on a page with word boxes; {} without boxes."""
+    schema = schema_for(doc_type)
+    if schema is None or not page.words or doc_type in NOT_BOXED:
+        return {}
+    patterns = patterns_for(doc_type)
+    compiled = [re.compile(p) for p in (*patterns.values(), *BORDERS.get(doc_type, ()))]
+    layout = Layout.of(page.words, compiled)
+    kinds = {f.name: f.kind for f in schema.fields}
+    found: dict[str, Reading] = {}
+    for name, pattern in patterns.items():
+        got = _first_reading(layout, pattern, kinds[name])
+        if not got:
+            continue
+        reading, label = got
+        second = JOINED.get((doc_type, name))
+        if second:  # the first-name and last-name columns of one cell
+            last = next(
+                (lab for lab in _labels(layout, second) if abs(lab.box.top - label.box.top) <= label.box.height),
+                None,
+            )
+            more = read_cell(layout, last.box, "text") if last else None
+            if more and more.value not in reading.value:
+                reading = Reading(
+                    f"{reading.value} {more.value}", min(reading.score, more.score), reading.why, reading.at
+                )
+        found[name] = reading
+    if "tax_year" in kinds:
+        year = tax_year(layout, page.text)
+        if year:
+            found["tax_year"] = year
+    _flag_repeats(found)
+    return found
+
+
+def _flag_repeats(found: dict[str, Reading]) -> None:
+    """Two fields read from the same words: one of them took its neighbour's value."""
+    by_place: dict[Box, list[str]] = {}
+    for name, reading in found.items():
+        if reading.at is not None:
+            by_place.setdefault(reading.at, []).append(name)
+    for names in by_place.values():
+        if len(names) > 1:
+            for n in names:
+                r = found[n]
+                found[n] = Reading(r.value, min(r.score, 0.3), ", ".join(filter(None, [r.why, "read twice"])), r.at)

@@ -1,0 +1,146 @@
+"""Fields read from their labels' cells by page geometry, on synthetic word boxes and on real IRS layouts."""
+
+from __future__ import annotations
+
+import pytest
+
+from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.extraction import SCHEMAS
+from ella_dagster.domain.field_confidence import field_confidences
+from ella_dagster.engines import fields, layout
+from ella_dagster.engines.ocr import PageText, Word
+
+H = 20  # text height of the synthetic page, in pixels
+
+
+def words(text: str, left: int, top: int, height: int = H) -> list[Word]:
+    """A phrase as Tesseract gives it: one box per word, a space of half a height between words."""
+    out, x = [], left
+    for token in text.split():
+        width = int(len(token) * height * 0.55)
+        out.append(Word(token, x, top, width, height, 95.0))
+        x += width + height // 2
+    return out
+
+
+def page(*phrases: list[Word]) -> PageText:
+    all_words = tuple(w for p in phrases for w in p)
+    return PageText(" ".join(w.text for w in all_words), all_words, 1000)
+
+
+def w2_top(wages: str = "110,338.36", federal: str = "18,273.89") -> list[list[Word]]:
+    # Box 1 and box 2 side by side, their amounts right-aligned, the EIN's cell to their left.
+    return [
+        words("b Employer identification number (EIN)", 100, 100),
+        words("1 Wages, tips, other compensation", 900, 100),
+        words("2 Federal income tax withheld", 1400, 100),
+        words("45-1203697", 500, 140),
+        words(wages, 1380 - len(wages) * 11, 140),
+        words(federal, 1880 - len(federal) * 11, 140),
+        words("3 Social security wages", 900, 200),
+        words("4 Social security tax withheld", 1400, 200),
+    ]
+
+
+def test_adjacent_cells_never_glue_their_digits() -> None:
+    found = layout.read_page(DocType.W2, page(*w2_top()))
+    assert found["wages"].value == "110338.36" and found["wages"].score == 1.0
+    assert found["federal_tax_withheld"].value == "18273.89"
+    assert found["employer_ein"].value == "45-1203697"
+    # The text lines glue the EIN's last digits and the wages into one line: the cell reader does not.
+    assert "4512036971" not in found["wages"].value
+
+
+def test_a_value_running_across_the_cell_border_scores_low() -> None:
+    # The wages token starts in box 1 and ends inside box 2: no clean cell reading.
+    rows = w2_top()
+    rows[4] = words("110,338.36", 1330, 140)
+    found = layout.read_page(DocType.W2, page(*rows))
+    assert found["wages"].score < 0.5
+
+
+def test_stray_characters_in_the_token_score_low() -> None:
+    found = layout.read_page(DocType.W2, page(*w2_top(wages="697110,338.36")))
+    assert found["wages"].score < 0.5
+    scores = field_confidences(DocType.W2, {"wages": found["wages"].value}, {"wages": found["wages"].score})
+    assert scores["wages"] < 0.9
+
+
+def test_one_token_read_for_two_fields_scores_low() -> None:
+    # Box 2 is empty and its cell's estimate reaches box 1's amount: the same words read twice.
+    rows = [r for i, r in enumerate(w2_top()) if i != 5]
+    rows[4] = words("110,338.36", 1300, 140)
+    found = layout.read_page(DocType.W2, page(*rows))
+    if "federal_tax_withheld" in found:
+        assert found["federal_tax_withheld"].score < 0.5 and found["wages"].score < 0.5
+
+
+def test_a_repeated_neighbour_value_and_an_invariant_breach_score_low() -> None:
+    found, readings = fields.read_fields(DocType.W2, page(*w2_top(federal="110,338.36")))
+    scores = field_confidences(DocType.W2, found, readings)
+    assert found["federal_tax_withheld"] == found["wages"]
+    assert scores["federal_tax_withheld"] < 0.5 <= scores["wages"]
+
+
+def test_names_are_the_first_line_of_their_block_and_columns_join() -> None:
+    rows = [
+        words("c Employer's name, address, and ZIP code", 100, 100),
+        words("3 Social security wages", 900, 100),
+        words("Pacific Northwest Mutual", 95, 140),
+        words("2720 Elm Blvd", 95, 170),
+        words("d Control number", 100, 260),
+        words("e Employee's first name and initial", 100, 320),
+        words("Last name", 520, 320),
+        words("Suff.", 820, 320),
+        words("Thao", 95, 360),
+        words("Miller", 520, 360),
+        words("f Employee's address and ZIP code", 100, 520),
+    ]
+    found = layout.read_page(DocType.W2, page(*rows))
+    assert found["employer_name"].value == "Pacific Northwest Mutual"
+    assert found["employee_name"].value == "Thao Miller"
+
+
+def test_a_label_continuation_is_not_the_name() -> None:
+    rows = [
+        words("PAYER'S name, street address, city or town, state or province, country, ZIP", 100, 100),
+        words("or foreign postal code, and telephone no.", 100, 125),
+        words("Acme Tools Inc", 95, 170),
+        words("1 Interest income", 1300, 100),
+        words("$ 3,277.42", 1450, 170),
+        words("PAYER'S TIN", 100, 300),
+        words("RECIPIENT'S TIN", 600, 300),
+        words("32-3666133", 200, 340),
+        words("254-53-7281", 700, 340),
+    ]
+    found = layout.read_page(DocType.FORM_1099_INT, page(*rows))
+    assert found["payer_name"].value == "Acme Tools Inc"
+    assert found["box_1"].value == "3277.42"
+    assert (found["payer_tin"].value, found["recipient_tin"].value) == ("32-3666133", "254-53-7281")
+
+
+def test_the_top_copy_of_a_two_copy_sheet_is_read() -> None:
+    top = w2_top()
+    bottom = [[Word(w.text, w.left, w.top + 600, w.width, w.height, w.confidence) for w in r] for r in w2_top("9.99")]
+    found = layout.read_page(DocType.W2, page(*top, *bottom))
+    assert found["wages"].value == "110338.36"
+
+
+def test_the_title_year_is_the_largest_year_printed() -> None:
+    rows = [*w2_top(), words("Form 1099-INT", 100, 20, 40), words("2019", 600, 20, 60), words("Rev. 2017", 900, 20)]
+    found = layout.read_page(DocType.FORM_1099_INT, page(*rows))
+    assert found["tax_year"].value == "2019"
+
+
+def test_every_schema_field_has_a_reader() -> None:
+    for doc_type, schema in SCHEMAS.items():
+        assert fields.reachable(doc_type) == set(schema.field_names), doc_type
+
+
+def test_a_field_added_to_a_typed_schema_is_read_after_its_label(monkeypatch: pytest.MonkeyPatch) -> None:
+    # W-2 boxes 15-17 are read by the text path too, though the W-2's own finder does not know them.
+    text = "16 State wages, tips, etc.\n1,234.56\n17 State income tax\n45.67\n"
+    found = fields.find_fields(DocType.W2, text)
+    assert found["state_wages"] == "1234.56" and found["state_tax"] == "45.67"
+    _, readings = fields.read_fields(DocType.W2, text)
+    assert readings["state_wages"] == fields.TEXT_READING
