@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 from sqlalchemy import select
 
-from ella_dagster.db.models import DigitalDoc, RawImage, utcnow
+from ella_dagster.db.models import DigitalDoc, Extraction, RawImage, utcnow
 from ella_dagster.db.session import Database
 from ella_dagster.domain import extraction as schemas
 from ella_dagster.domain.bundles import BundlePlan, PageReading, Segment, page_range, page_signals, plan_bundle
@@ -185,11 +185,15 @@ def _mark_split(session, raw: RawImage, count: int) -> None:  # noqa: ANN001 - a
     raw.status, raw.route, raw.classified_type, raw.category = "SPLIT", None, None, None
     raw.checklist_item_id, raw.error_message = None, None
     raw.processed_at = raw.processed_at or utcnow()
-    doc = session.get(DigitalDoc, f"dd_{raw.id}")  # processed as one document before: it stops counting
-    if doc is not None and doc.counted_in_item_id:
+    doc = session.get(DigitalDoc, f"dd_{raw.id}")  # processed as one document before (a staff split)
+    if doc is not None:
         from ella_dagster.pipeline.steps import _uncount
 
-        _uncount(session, doc)
+        _uncount(session, doc)  # its children are counted instead
+        session.delete(doc)
+    extraction = session.get(Extraction, raw.id)
+    if extraction is not None:
+        session.delete(extraction)
     resolve_actions(session, raw.id, set(), f"split into {count} documents")
 
 
@@ -201,7 +205,7 @@ def consider(db: Database, store: DocumentStore, doc_id: str, data: bytes) -> Sp
         assert raw is not None
         if raw.parent_id or raw.duplicate_of_id:
             return None
-        mime, case_id, filename, uploaded_at = raw.mime_type, raw.case_id, raw.original_filename, raw.uploaded_at
+        mime = raw.mime_type
     if mime != PDF or page_count(data, mime) < 2:
         return None
     plan = plan_bundle(read_pages(data, mime))
@@ -231,10 +235,25 @@ def consider(db: Database, store: DocumentStore, doc_id: str, data: bytes) -> Sp
             action_id,
         )
 
-    # Objects first (deterministic keys: a retry finds its own object), then rows and the parent's
-    # state in one transaction, then the markers: the sensor sees a child only once its row exists.
+    return _split(db, store, doc_id, data, plan.segments, plan)
+
+
+def _split(
+    db: Database,
+    store: DocumentStore,
+    doc_id: str,
+    data: bytes,
+    segments: tuple[Segment, ...],
+    plan: BundlePlan | None,
+) -> SplitOutcome:
+    """Objects first (deterministic keys: a retry finds its own object), then the rows and the parent's
+    state in one transaction, then the markers: the sensor sees a child only once its row exists."""
+    with db.transaction() as s:
+        raw = s.get(RawImage, doc_id)
+        assert raw is not None
+        case_id, filename, uploaded_at = raw.case_id, raw.original_filename, raw.uploaded_at
     written: list[tuple[Segment, str, str, int]] = []
-    for segment in plan.segments:
+    for segment in segments:
         cid = child_id(doc_id, segment)
         key = raw_key(case_id, cid, "pdf")
         body = child_pdf(data, segment.first_page, segment.last_page)
@@ -285,6 +304,34 @@ def consider(db: Database, store: DocumentStore, doc_id: str, data: bytes) -> Sp
     return SplitOutcome(True, _split_values(children, plan, len(unstarted)))
 
 
+def split_by_staff(db: Database, store: DocumentStore, doc_id: str, ranges: list[tuple[int, int]]) -> SplitOutcome:
+    """Staff accept (or correct) a proposed split, e.g. from a REVIEW_SPLIT action: the upload is split
+    at these page ranges (1-based, in order, covering every page) exactly as a sure split would be,
+    and its REVIEW_SPLIT and review actions are resolved. A parent split before keeps its children.
+    ValueError for ranges that do not cover the document, a child, or a copy of another upload."""
+    done = existing_split(db, doc_id)
+    if done is not None:
+        return done
+    with db.transaction() as s:
+        raw = s.get(RawImage, doc_id)
+        if raw is None:
+            raise ValueError(f"no document {doc_id}")
+        if raw.parent_id or raw.duplicate_of_id:
+            raise ValueError("a child of a bundle or a copy of another upload is not split")
+        key, mime = raw.storage_key, raw.mime_type
+    data = store.get(key).data
+    pages = page_count(data, mime)
+    expected = 1
+    for first, last in ranges:
+        if first != expected or last < first:
+            raise ValueError(f"page ranges must follow each other from page 1: {ranges}")
+        expected = last + 1
+    if expected != pages + 1 or len(ranges) < 2:
+        raise ValueError(f"{len(ranges)} ranges for a document of {pages} pages: at least two, covering every page")
+    segments = tuple(Segment(first, last, DocType.UNKNOWN, 0.0) for first, last in ranges)
+    return _split(db, store, doc_id, data, segments, None)
+
+
 def _resolve_review(session, doc_id: str, resolution: str) -> None:  # noqa: ANN001 - a Session
     from ella_dagster.db.models import Action
 
@@ -306,4 +353,5 @@ __all__ = [
     "family",
     "page_count",
     "read_pages",
+    "split_by_staff",
 ]

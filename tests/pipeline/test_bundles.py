@@ -207,3 +207,38 @@ def test_a_duplicate_of_a_split_bundle_is_a_duplicate_not_a_second_split(sqlite_
     with sqlite_db.transaction() as s:
         copy = s.get(RawImage, again)
         assert (copy.status, copy.duplicate_of_id) == ("DUPLICATE", first)
+
+
+@pytest.mark.slow
+def test_staff_accept_a_proposed_split_and_the_children_replace_the_parent(sqlite_db, local_store, monkeypatch) -> None:
+    case_id = seed_demo(sqlite_db)
+    documents = bundle_samples.make_documents(["1099nec", "1099nec"], random.Random(5))
+    [doc] = ingest(
+        sqlite_db, local_store, case_id, [("two_necs.pdf", bundle_samples.bundle_of(documents, "b.pdf").data)]
+    )
+    readings = [PageReading(n, DocType.FORM_1099_NEC, 0.9, None, None, PageSignals(title=True)) for n in (1, 2)]
+    with monkeypatch.context() as patched:
+        patched.setattr(bundles, "read_pages", lambda data, mime: readings)
+        _run(sqlite_db, local_store, [doc])
+    with sqlite_db.transaction() as s:
+        assert s.get(ChecklistItem, f"chk_{case_id}_form_1099_nec").received_count == 1  # the whole PDF, once
+    with pytest.raises(ValueError, match="covering every page"):
+        bundles.split_by_staff(sqlite_db, local_store, doc, [(1, 1)])
+
+    outcome = bundles.split_by_staff(sqlite_db, local_store, doc, [(1, 1), (2, 2)])
+    assert outcome.split and outcome.values["children_count"] == 2
+    assert (
+        bundles.split_by_staff(sqlite_db, local_store, doc, [(1, 1), (2, 2)]).values["children"]
+        == outcome.values["children"]
+    )
+    with sqlite_db.transaction() as s:
+        raw = s.get(RawImage, doc)
+        assert raw.status == "SPLIT" and s.get(ChecklistItem, f"chk_{case_id}_form_1099_nec").received_count == 0
+        assert all(a.is_completed for a in s.scalars(select(Action).where(Action.raw_image_id == doc)))
+    _sensor_tick(sqlite_db, local_store)
+    children = [c.id for c in _children(sqlite_db, doc)]
+    _run(sqlite_db, local_store, children)
+    _run(sqlite_db, local_store, [doc])  # the parent again: still split, nothing counted twice
+    with sqlite_db.transaction() as s:
+        assert [s.get(RawImage, c).classified_type for c in children] == ["FORM_1099_NEC", "FORM_1099_NEC"]
+        assert s.get(ChecklistItem, f"chk_{case_id}_form_1099_nec").received_count == 2
