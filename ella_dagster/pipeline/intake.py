@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from dataclasses import dataclass
 
@@ -95,24 +94,29 @@ def upload_files(
         key = raw_key(case_id, upload_id, EXTENSION_BY_MIME[accepted.mime_type])
         try:
             store.put(key, data, {"case-id": case_id, "original-filename": filename, "mime-type": accepted.mime_type})
-            store.record_upload(upload_id, key)  # journalled last: "stored" means the sensor will see it
         except Exception as exc:  # noqa: BLE001 - this file is not stored; the ones before it are
             if S3DocumentStore.is_missing_bucket(exc) and not any(o.upload_id for o in outcomes):
                 bucket = getattr(store, "bucket", "?")
                 raise UploadRejected(f"bucket {bucket} does not exist (run `ella init` to create it)") from None
-            _forget(store, key)
-            again = "try again" if is_transient(exc) else "not retried"
-            reason = sanitize_error(f"{exc.__class__.__name__}: {exc}", max_length=200)
-            outcomes.append(UploadOutcome(filename, None, None, f"not stored ({again}): {reason}"))
+            outcomes.append(UploadOutcome(filename, None, None, f"not stored ({_again(exc)}): {_reason(exc)}"))
+            continue
+        try:
+            store.record_upload(upload_id, key)  # journalled last: "stored" means the sensor will see it
+        except Exception as exc:  # noqa: BLE001
+            # The marker may have been written all the same (a timeout after the write): the object
+            # stays, so such an upload is processed, and an upload made again is its duplicate.
+            outcomes.append(UploadOutcome(filename, None, None, f"not confirmed ({_again(exc)}): {_reason(exc)}"))
             continue
         outcomes.append(UploadOutcome(filename, upload_id, key))
     return outcomes
 
 
-def _forget(store: DocumentStore, key: str) -> None:
-    """An object whose journal marker could not be written would never be seen: remove it."""
-    with contextlib.suppress(Exception):  # best effort: an unjournalled object is only wasted space
-        store.delete(key)
+def _again(exc: BaseException) -> str:
+    return "upload it again" if is_transient(exc) else "not retried"
+
+
+def _reason(exc: BaseException) -> str:
+    return sanitize_error(f"{exc.__class__.__name__}: {exc}", max_length=200)
 
 
 def registered_ids(db: Database, upload_ids: list[str]) -> set[str]:
