@@ -28,6 +28,8 @@ class Settings:
     batch_size: int  # documents per run
     batch_max_wait_seconds: float  # a partial batch waits at most this long while runs are busy
     journal_overlap_seconds: float  # how late a journal marker may become visible and still be seen
+    stuck_after_minutes: float = 15.0  # an unfinished document with no live run is re-driven after this
+    max_unknown_share: float = 0.5  # the metrics' expectation: at most this share of a day UNKNOWN
 
     def __post_init__(self) -> None:
         _choice("ELLA_STORE", self.store, STORES)
@@ -42,9 +44,12 @@ class Settings:
         for name, value in (
             ("ELLA_BATCH_MAX_WAIT_SECONDS", self.batch_max_wait_seconds),
             ("ELLA_JOURNAL_OVERLAP_SECONDS", self.journal_overlap_seconds),
+            ("ELLA_STUCK_AFTER_MINUTES", self.stuck_after_minutes),
         ):
             if value < 0:
                 raise SettingsError(f"{name} must not be negative, got {value}")
+        if not 0 <= self.max_unknown_share <= 1:
+            raise SettingsError(f"ELLA_MAX_UNKNOWN_SHARE must be between 0 and 1, got {self.max_unknown_share}")
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
@@ -78,6 +83,8 @@ class Settings:
             batch_size=_number(env, "ELLA_BATCH_SIZE", "25", int),
             batch_max_wait_seconds=_number(env, "ELLA_BATCH_MAX_WAIT_SECONDS", "4", float),
             journal_overlap_seconds=_number(env, "ELLA_JOURNAL_OVERLAP_SECONDS", "300", float),
+            stuck_after_minutes=_number(env, "ELLA_STUCK_AFTER_MINUTES", "15", float),
+            max_unknown_share=_number(env, "ELLA_MAX_UNKNOWN_SHARE", "0.5", float),
         )
 
 

@@ -7,17 +7,17 @@ definitions load.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
+from ella_dagster.config import current
 from ella_dagster.db.models import ClassificationResult, ConfidenceMetric, RawImage
 from ella_dagster.db.session import Database
 from ella_dagster.domain.doc_types import DocType
 
-MAX_UNKNOWN_SHARE = float(os.environ.get("ELLA_MAX_UNKNOWN_SHARE", "0.5"))
+MAX_UNKNOWN_SHARE = current().max_unknown_share
 
 
 @dataclass

@@ -33,7 +33,7 @@ from dagster._core.definitions.data_version import (
 )
 
 from ella_dagster.assets.metadata import document_identity, to_metadata
-from ella_dagster.config import Settings
+from ella_dagster.config import current
 from ella_dagster.engines import code_version
 from ella_dagster.pipeline.batch import STAGES, DocumentFailure, StageOutcome, process_batch
 from ella_dagster.resources import DatabaseResource, DocumentStoreResource, EngineResource
@@ -42,7 +42,7 @@ from ella_dagster.resources import DatabaseResource, DocumentStoreResource, Engi
 documents_partitions = DynamicPartitionsDefinition(name="documents")
 
 GROUP = "documents"
-_settings = Settings.from_env()
+_settings = current()  # the code location's settings, read once
 # In-flight calls to a cloud engine are capped by a Dagster pool (limit in dagster.yaml); the
 # requests-per-minute limit itself is shared through the database (ella_dagster.ratelimit).
 ENGINE_POOL = "gemini" if _settings.engine == "gemini" else None

@@ -2,7 +2,6 @@
 (a killed run, a crashed daemon between registering an upload and launching its run)."""
 
 import datetime as dt
-import os
 import time
 
 from dagster import (
@@ -24,12 +23,13 @@ from dagster._core.storage.tags import (
 from sqlalchemy import select
 
 from ella_dagster.assets.documents import documents_partitions
+from ella_dagster.config import current
 from ella_dagster.db.models import RawImage, utcnow
 from ella_dagster.jobs import process_documents_job
 from ella_dagster.pipeline.actions import mark_failed
 from ella_dagster.resources import DatabaseResource
 
-STUCK_AFTER = dt.timedelta(minutes=float(os.environ.get("ELLA_STUCK_AFTER_MINUTES", "15")))
+STUCK_AFTER = dt.timedelta(minutes=current().stuck_after_minutes)
 MAX_ATTEMPTS = 3
 PER_TICK = 20
 LIVE = [

@@ -37,7 +37,7 @@ from dagster import (
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from ella_dagster.assets.documents import documents_partitions
-from ella_dagster.config import Settings
+from ella_dagster.config import current
 from ella_dagster.domain.errors import sanitize_error
 from ella_dagster.jobs import process_documents_job
 from ella_dagster.pipeline.intake import is_transient, register_upload, register_uploads, registered_ids
@@ -45,7 +45,7 @@ from ella_dagster.resources import DatabaseResource, DocumentStoreResource
 from ella_dagster.store import DocumentStore
 from ella_dagster.store.base import journal_floor, upload_id_of
 
-_settings = Settings.from_env()
+_settings = current()  # the code location's settings, read once
 # Runs that hold a run slot or wait for one (batches, backfills, re-drives).
 BUSY = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 UNQUEUED_RUN_SLOTS = 2  # an instance without a run queue (tests): as many as dagster.yaml's default
