@@ -437,10 +437,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except DocumentInFlight:
         error_line(f"document {args.document} is being processed; verify it when its run is done", "verify")
         return 2
+    reported = _report_verification(db, outcome)
     if args.json:
         import json
 
-        print(json.dumps(outcome.__dict__, default=str))
+        print(json.dumps({**outcome.__dict__, "reported_to_dagster": reported}, default=str))
         return 0
     was = (
         f"{outcome.previous_type} {outcome.previous_confidence:.2f} ({outcome.previous_engine})"
@@ -492,6 +493,61 @@ def _metric_rows(db: Database, since, until) -> list[dict]:  # noqa: ANN001 - da
     for row in rows:
         row["day"] = row["day"].isoformat()
     return rows
+
+
+def _report_verification(db: Database, outcome) -> bool:  # noqa: ANN001 - a VerifyOutcome
+    """The partition's stages from classification on get a materialisation reported (runless, tagged
+    ella/command=verify) with what verification left, so the UI's partition page shows the staff type
+    and the new route, key and status, not the last run's. False when the document has no partition
+    (archived) or no Dagster instance answers."""
+    from dagster import AssetMaterialization, DagsterInstance
+    from dagster._core.definitions.data_version import CODE_VERSION_TAG
+
+    from ella_dagster.assets.documents import CODE_VERSIONS
+    from ella_dagster.assets.metadata import document_identity, to_metadata
+    from ella_dagster.instance import dagster_home
+
+    def code_version_tags(stage: str) -> dict[str, str]:
+        return {CODE_VERSION_TAG: CODE_VERSIONS[stage]} if CODE_VERSIONS.get(stage) else {}
+
+    stages = {
+        "classification": {
+            "doc_type": outcome.doc_type,
+            "confidence": 1.0,
+            "engine": "staff",
+            "verified_by_staff": True,
+            "previous_type": outcome.previous_type,
+            "previous_confidence": outcome.previous_confidence,
+        },
+        "routing": {"route": outcome.route, "status": outcome.status, "checklist_item_id": outcome.checklist_item_id},
+        "renamed_key": {"key": outcome.key, "renamed": outcome.renamed},
+        "ocr_extract": {"extraction": outcome.extraction},
+        "digital_doc": {
+            "status": outcome.status,
+            "checklist_item_id": outcome.checklist_item_id,
+            "review_action_id": outcome.review_action_id,
+        },
+    }
+    identity = document_identity(db, [outcome.doc_id]).get(outcome.doc_id, {})
+    try:
+        dagster_home(Settings.from_env())
+        with DagsterInstance.get() as instance:
+            if not instance.has_dynamic_partition("documents", outcome.doc_id):
+                return False
+            for stage, values in stages.items():
+                instance.report_runless_asset_event(
+                    AssetMaterialization(
+                        asset_key=stage,
+                        partition=outcome.doc_id,
+                        metadata={**identity, **to_metadata(values)},
+                        # The stage's current code version: a staff answer is not out of date.
+                        tags={"ella/command": "verify", **code_version_tags(stage)},
+                    )
+                )
+    except Exception as exc:  # noqa: BLE001 - the database holds the decision; the UI can lag
+        error_line(f"warning: the UI was not told ({type(exc).__name__}); the decision is recorded", "verify")
+        return False
+    return True
 
 
 def print_metrics(db: Database, day, until=None, output: str = "table", calibration_csv: bool = False) -> None:  # noqa: ANN001

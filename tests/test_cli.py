@@ -232,6 +232,14 @@ def test_verify_then_metrics_show_the_correction_as_calibration(tmp_path: Path, 
     w2, nec = _processed(
         tmp_path, monkeypatch, [("w2.png", generated["w2"].data), ("n.png", generated["1099nec"].data)]
     )
+    from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
+
+    from ella_dagster.config import Settings
+    from ella_dagster.instance import dagster_home
+
+    dagster_home(Settings.from_env())
+    with DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("documents", [w2])  # the other one has no partition (archived, say)
     capsys.readouterr()
     main(["metrics", "--format", "json"])
     before = json.loads(capsys.readouterr().out)
@@ -242,9 +250,24 @@ def test_verify_then_metrics_show_the_correction_as_calibration(tmp_path: Path, 
     out = capsys.readouterr().out
     assert f"{w2}: verified as FORM_1099_NEC — recorded; the engine said W2 " in out
     assert "checklist chk_case_demo_form_1099_nec (counted now)" in out
+    # The UI is told: the partition's stages show the staff type and the new route (runless materialisations).
+    with DagsterInstance.get() as instance:
+        [record] = instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=AssetKey("routing"), asset_partitions=[w2]), limit=1
+        ).records
+        materialization = record.asset_materialization
+        assert materialization.metadata["route"].value == "auto-linked"
+        assert (
+            materialization.metadata["case"].value == "case_demo" and materialization.tags["ella/command"] == "verify"
+        )
+        [record] = instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=AssetKey("classification"), asset_partitions=[w2]), limit=1
+        ).records
+        assert record.asset_materialization.metadata["doc_type"].value == "FORM_1099_NEC"
     assert main(["verify", nec, "--doc-type", "1099-NEC", "--json"]) == 0
     confirmed = json.loads(capsys.readouterr().out)
     assert confirmed["history_row_added"] and confirmed["previous_type"] == "FORM_1099_NEC"
+    assert confirmed["reported_to_dagster"] is False
     assert main(["verify", nec, "--doc-type", "1099-NEC", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert not again["history_row_added"] and not again["counted_now"]
