@@ -11,8 +11,8 @@ band, precision of auto-linked documents, expected calibration error, key-field 
 match (overall and per type), the field-level reliability curve (each field the engine read: its field
 confidence bucket -> how often the value is exactly right), how many wrong values carry a confidence
 >= 0.9, and OCR seconds per page (one Tesseract thread, the engine's default: the figure is per core).
-Field confidences are the engine's own when its Extraction pages carry them, else
-domain.field_confidence's scores of the merged fields (what the pipeline stores).
+Field confidences: domain.field_confidence's scores of the merged fields, weighed with the engine's
+readings of each field when its Extraction gives them.
 
     python benchmarks/accuracy.py [--per-type 4] [--layout-per-type 20] [--layout-types W2,FORM_1099_INT]
                                   [--layout-extras]
@@ -80,13 +80,15 @@ class Outcome:
 
 
 def engine_field_confidences(extraction, doc_type: str, found: dict) -> dict[str, float]:
-    """The engine's own per-field confidences (Extraction or its pages, later pages win, as the merge
-    does), else the validators' scores of the merged fields: what the pipeline stores."""
+    """Each merged field's confidence: domain.field_confidence's score, weighed with the engine's own
+    reading of each field when its Extraction gives readings (Extraction.readings()), or a confidence
+    the engine states itself (an Extraction's or page's field_confidences)."""
     own = dict(getattr(extraction, "field_confidences", None) or {})
     for page in extraction.pages:
         scores = getattr(page, "field_confidences", None) or {}
         own.update({n: v for n, v in scores.items() if page.fields.get(n) not in (None, "")})
-    computed = field_confidences(doc_type, found)
+    readings = extraction.readings() if callable(getattr(extraction, "readings", None)) else None
+    computed = field_confidences(doc_type, found, readings) if readings else field_confidences(doc_type, found)
     return {n: float(own.get(n, computed.get(n, 0.0))) for n in found if n in own or n in computed}
 
 
