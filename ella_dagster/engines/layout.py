@@ -17,10 +17,13 @@ confidence together with the value's validators and the form's invariants.
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
 
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.domain.extraction import schema_for
@@ -105,7 +108,7 @@ def phrases(words: Sequence[Word]) -> list[Phrase]:
             h = max(3, min(max(last.height, word.height), 2 * min(last.height, word.height)))
             gap = word.left - (last.left + last.width)
             shared = _overlap(last.top, last.top + last.height, word.top, word.top + word.height)
-            close = -h <= gap <= PHRASE_GAP * h and shared >= 0.5 * min(last.height, word.height)
+            close = -max(h, last.width) <= gap <= PHRASE_GAP * h and shared >= 0.5 * min(last.height, word.height)
             if close and (best is None or gap < best[0]):
                 best = (gap, group)
         if best:
@@ -122,7 +125,7 @@ _BOX_ID = re.compile(r"^(\d{1,2}[a-z]?|[a-f])$")
 _LABEL_VOCABULARY = frozenset(
     re.findall(
         r"\S+",
-        """a an and of or the for to in on see no no. box copy form omb number name names address code zip
+        """a an and of or the for to in on see no no. box copy form omb number name address code zip
     employer employer's employee employee's first initial last suff suff. control wages tips other
     compensation federal state local locality income tax withheld social security medicare allocated
     dependent care benefits nonqualified plans statutory retirement plan third-party sick pay id
@@ -137,8 +140,22 @@ _LABEL_VOCABULARY = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=4096)
+def _fuzzy(token: str) -> str:
+    """A garbled label word as the label word it is closest to ("narne" -> "name", "secunty" -> "security"):
+    one edit allowed in words of 4-5 letters, two in longer ones; other words as they are."""
+    core = token.strip(",.:;()")
+    if len(core) < 4 or core in _LABEL_VOCABULARY or not core.isalpha():
+        return token
+    if core.replace("rn", "m") in _LABEL_VOCABULARY:  # "narne"
+        return token.replace(core, core.replace("rn", "m"))
+    allowed = 1 if len(core) <= 5 else 2
+    best = min(_ALPHA_VOCABULARY, key=lambda v: Levenshtein.distance(core, v, score_cutoff=allowed + 1))
+    return token.replace(core, best) if Levenshtein.distance(core, best) <= allowed else token
+
+
 def _is_label_like(phrase: Phrase) -> bool:
-    words = [_norm(w.text).strip(",.:;()") for w in phrase.words]
+    words = [_fuzzy(_norm(w.text)).strip(",.:;()") for w in phrase.words]
     alpha = [w for w in words if re.search(r"[a-z]", w)]
     if len(words) >= 2 and _BOX_ID.match(words[0]) and re.match(r"[A-Za-z]", phrase.words[1].text):
         return not rules.MONEY.search(phrase.text)
@@ -146,6 +163,9 @@ def _is_label_like(phrase: Phrase) -> bool:
         return False
     known = sum(w in _LABEL_VOCABULARY or w.rstrip("'s") in _LABEL_VOCABULARY for w in alpha)
     return known >= max(2, 0.6 * len(alpha)) and not rules.MONEY.search(phrase.text)
+
+
+_ALPHA_VOCABULARY = tuple(sorted(w for w in _LABEL_VOCABULARY if w.isalpha() and len(w) >= 3))
 
 
 def label_regex(label: str) -> str:
@@ -225,7 +245,7 @@ def _matches(phrase: Phrase, pattern: re.Pattern[str]) -> tuple[Word, ...] | Non
     """The phrase's words from the match's start on (the box number before it included), or None."""
     text, spans, at = "", [], 0
     for word in phrase.words:
-        token = _norm(word.text)
+        token = _fuzzy(_norm(word.text))
         spans.append((at, at + len(token)))
         text += token + " "
         at += len(token) + 1
@@ -423,7 +443,9 @@ def tax_year(layout: Layout, text: str) -> Reading | None:
     years = [w for w in layout.values if _YEAR_WORD.match(w.text) and int(_YEAR_WORD.match(w.text).group(1)) >= 2000]
     if years:
         tallest = max(years, key=lambda w: w.height)
-        return Reading(_YEAR_WORD.match(tallest.text).group(1), 1.0)
+        typical = statistics.median(w.height for w in layout.values)
+        title = tallest.height >= 1.5 * typical  # printed large, as titles are
+        return Reading(_YEAR_WORD.match(tallest.text).group(1), 1.0 if title else 0.6, "" if title else "small")
     year = rules.tax_year(text)
     return Reading(str(year), 0.6, "not in the title area") if year else None
 
@@ -450,6 +472,8 @@ def read_page(doc_type: DocType, page: PageText) -> dict[str, Reading]:
                 None,
             )
             more = read_cell(layout, last.box, "text") if last else None
+            if more and len(more.value) < 3:  # a stray mark, not a last name
+                more = Reading(more.value, 0.3, "short")
             if more and more.value not in reading.value:
                 reading = Reading(
                     f"{reading.value} {more.value}", min(reading.score, more.score), reading.why, reading.at
