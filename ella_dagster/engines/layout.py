@@ -360,10 +360,15 @@ def _tins_in(row: list[Word], kind: str) -> list[_Candidate]:
     return out
 
 
+_FIELD_WORDS = frozenset({"name", "name(s)", "names"})
+
+
 def _text_in(rows: list[list[Word]], kind: str) -> list[_Candidate]:
     """The first row that reads as a value of the kind (a label's lower-case continuation skipped)."""
     parse = rules.PARSERS[kind]
     for row in rows:
+        if kind == "text" and len(row) > 1 and _norm(row[0].text).strip(":") in _FIELD_WORDS:
+            row = row[1:]  # a sub-label printed before the value ("Name Blue River Bank")
         text = " ".join(w.text for w in row)
         if kind == "text" and (text[:1].islower() or not re.search(r"[A-Za-z]{2}", text)):
             continue

@@ -144,3 +144,30 @@ def test_a_field_added_to_a_typed_schema_is_read_after_its_label(monkeypatch: py
     assert found["state_wages"] == "1234.56" and found["state_tax"] == "45.67"
     _, readings = fields.read_fields(DocType.W2, text)
     assert readings["state_wages"] == fields.TEXT_READING
+
+
+@pytest.mark.slow
+def test_real_irs_layouts_are_read_by_their_cells() -> None:
+    """W-2 and 1099-INT official forms, filled and scanned (real_forms): key fields read, and a field the
+    confidence trusts (>= 0.9) is right."""
+    import random
+
+    from ella_dagster import real_forms
+    from ella_dagster.domain.extraction import merge_pages, schema_for
+    from ella_dagster.engines.offline import OfflineEngine
+
+    items = real_forms.real_layout_set(random.Random(11), per_type=2, types=[DocType.W2, DocType.FORM_1099_INT])
+    if not items:
+        pytest.skip("the shared corpus is not on this machine")
+    engine, key, trusted = OfflineEngine(), [], []
+    for sample in items:
+        extraction = engine.extract(sample.data, sample.mime_type, sample.doc_type)
+        found = merge_pages([p.fields for p in extraction.pages])[0]
+        scores = field_confidences(sample.doc_type, found, extraction.readings())
+        schema = schema_for(sample.doc_type)
+        key += [found.get(n) == sample.fields[n] for n in schema.key_fields if n in sample.fields]
+        trusted += [found[n] == sample.fields.get(n) for n, s in scores.items() if s >= 0.9]
+    # Measured at this commit: key fields 91 %, trusted fields right 29/32 (the goal is 99 %: names on the
+    # 2013 layouts are still read with a neighbour's words). A little under, as a regression guard.
+    assert sum(key) / len(key) >= 0.85, key
+    assert sum(trusted) / len(trusted) >= 0.85, trusted
