@@ -84,6 +84,54 @@ def select_documents(db: Database, criteria: Criteria) -> list[str]:
         return list(s.scalars(query))
 
 
+@dataclass(frozen=True)
+class StaleDocument:
+    """A document whose stored result predates the current versions, and which results do."""
+
+    doc_id: str
+    doc_type: str | None
+    stages: tuple[str, ...]  # "classification" (engine version), "ocr_extract" (schema version)
+
+
+def stale_documents(db: Database, engine_version: str, ids: list[str] | None = None) -> list[StaleDocument]:
+    """Documents whose latest classification came from another engine version than `engine_version`
+    (a staff decision is never out of date), or whose extraction used an older schema version than
+    its type's current one. Routing thresholds and the naming convention leave no version in the
+    database, so they are not seen here."""
+    from ella_dagster.db.models import Extraction
+    from ella_dagster.domain.extraction import schema_for
+
+    newest = (
+        select(ClassificationResult.raw_image_id, func.max(ClassificationResult.id).label("id"))
+        .group_by(ClassificationResult.raw_image_id)
+        .subquery()
+    )
+    query = (
+        select(RawImage.id, RawImage.classified_type, ClassificationResult.engine, ClassificationResult.engine_version)
+        .join(newest, newest.c.raw_image_id == RawImage.id)
+        .join(ClassificationResult, ClassificationResult.id == newest.c.id)
+        .order_by(RawImage.id)
+    )
+    if ids is not None:
+        query = query.where(RawImage.id.in_(ids))
+    with db.transaction() as s:
+        rows = s.execute(query).all()
+        schemas = dict(s.execute(select(Extraction.raw_image_id, Extraction.schema_version)).all())
+        types = dict(s.execute(select(Extraction.raw_image_id, Extraction.doc_type)).all())
+    stale = []
+    for doc_id, doc_type, engine, version in rows:
+        stages = []
+        if engine != "staff" and version != engine_version:
+            stages.append("classification")
+        if doc_id in schemas:
+            schema = schema_for(types[doc_id])
+            if schema is not None and schema.version != schemas[doc_id]:
+                stages.append("ocr_extract")
+        if stages:
+            stale.append(StaleDocument(doc_id, doc_type, tuple(stages)))
+    return stale
+
+
 LAUNCH = """
 mutation Launch($params: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $params) {
@@ -93,9 +141,15 @@ mutation Launch($params: LaunchBackfillParams!) {
     ... on PartitionKeysNotFoundError { message }
     ... on UnauthorizedError { message }
     ... on InvalidSubsetError { message }
+    ... on PartitionSetNotFoundError { message }
   }
 }
 """
+
+# The named job whose runs a CLI backfill becomes (jobs.py): its partition set carries the assets'
+# BackfillPolicy, so a job backfill with an asset selection still launches ranged runs of a batch each.
+JOB_NAME = "process_documents"
+LOCATION_NAME = "ella_dagster"  # workspace.yaml's location_name (the test locations use it too)
 
 STATUS = """
 query Status($id: String!) {
@@ -106,6 +160,18 @@ query Status($id: String!) {
   }
 }
 """
+
+
+def job_selector(job_name: str = JOB_NAME, location_name: str = LOCATION_NAME) -> dict:
+    """GraphQL's selector of the job's partition set (Dagster names it after the job; a Definitions
+    object is the location's one repository)."""
+    from dagster._core.definitions.repository_definition import SINGLETON_REPOSITORY_NAME
+    from dagster._core.remote_representation.external_data import partition_set_snap_name_for_job_name
+
+    return {
+        "partitionSetName": partition_set_snap_name_for_job_name(job_name),
+        "repositorySelector": {"repositoryName": SINGLETON_REPOSITORY_NAME, "repositoryLocationName": location_name},
+    }
 
 
 class BackfillError(RuntimeError):
@@ -158,7 +224,11 @@ class DagsterWebserver:
             # Every run of the backfill carries them: the run list says which command launched it.
             "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()],
         }
-        result = self._graphql(LAUNCH, {"params": params})["launchPartitionBackfill"]
+        # Runs of the named job, not the anonymous __ASSET_JOB; a location without it (PartitionSetNotFound,
+        # nothing launched) gets the plain asset backfill the UI's Materialize button launches.
+        result = self._graphql(LAUNCH, {"params": {**params, "selector": job_selector()}})["launchPartitionBackfill"]
+        if result["__typename"] == "PartitionSetNotFoundError":
+            result = self._graphql(LAUNCH, {"params": params})["launchPartitionBackfill"]
         if result["__typename"] != "LaunchBackfillSuccess":
             raise BackfillError(f"{result['__typename']}: {result.get('message', '')}")
         return result["backfillId"]

@@ -414,7 +414,34 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
         uploaded_to=args.uploaded_to,
         engine_version=args.engine_version,
     )
-    return _launch(args, select_documents(_database(), criteria), FROM_CLASSIFICATION, "ella reclassify")
+    db = _database()
+    ids = select_documents(db, criteria)
+    if args.stale:
+        ids = _stale_only(db, ids)
+    return _launch(args, ids, FROM_CLASSIFICATION, "ella reclassify")
+
+
+def _stale_only(db: Database, ids: list[str]) -> list[str]:
+    """The selected documents whose stored results predate the current engine or schema versions,
+    with their counts per type and stage printed."""
+    from collections import Counter
+
+    from ella_dagster.backfills import stale_documents
+    from ella_dagster.engines import engine_for
+
+    settings = Settings.from_env()
+    version = engine_for(settings.engine, settings.engine_revision).version
+    stale = stale_documents(db, version, ids)
+    by_type = Counter(d.doc_type or "unclassified" for d in stale)
+    by_stage = Counter(stage for d in stale for stage in d.stages)
+    console.print(
+        escape(
+            f"{_count(len(stale), 'stale document')} of {len(ids)} (current engine {version}): "
+            + (", ".join(f"{t} {n}" for t, n in sorted(by_type.items())) or "none")
+            + (f"; out of date: {', '.join(f'{s} {n}' for s, n in sorted(by_stage.items()))}" if by_stage else "")
+        )
+    )
+    return [d.doc_id for d in stale]
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -867,6 +894,11 @@ def _parser() -> argparse.ArgumentParser:
         "--route", choices=["auto-linked", "needs-review", "unclassified"], help="documents routed this way"
     )
     reclassify.add_argument("--engine-version", help="classified by exactly this engine version")
+    reclassify.add_argument(
+        "--stale",
+        action="store_true",
+        help="only documents classified by another engine version or extracted with an older schema",
+    )
     _backfill_options(reclassify)
     reclassify.set_defaults(func=cmd_reclassify)
     show = sub.add_parser("show", help="one document's whole story: states, history, actions, stages, runs")

@@ -223,6 +223,7 @@ def test_batches_rerun_failed_and_reclassify_through_the_daemon(tmp_path: Path, 
         backfill_runs = document_runs(instance)[done_before:]
     assert len(backfill_runs) == 3 and all(RANGE_START in r.tags for r in backfill_runs)
     assert {r.tags.get("ella/command") for r in backfill_runs} == {"reclassify"}
+    assert {r.job_name for r in backfill_runs} == {"process_documents"}  # named, not __ASSET_JOB
     assert {r.status for r in backfill_runs} == {DagsterRunStatus.SUCCESS}
     with db.transaction() as s:
         versions = Counter(h.engine_version.endswith("+r2") for h in s.scalars(select(ClassificationResult)))

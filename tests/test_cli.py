@@ -224,6 +224,7 @@ def _processed(tmp_path: Path, monkeypatch, files: list[tuple[str, bytes]]) -> l
     return ids
 
 
+@pytest.mark.slow
 def test_verify_then_metrics_show_the_correction_as_calibration(tmp_path: Path, generated, monkeypatch, capsys) -> None:
     import csv
     import datetime as dt
@@ -294,3 +295,42 @@ def test_verify_then_metrics_show_the_correction_as_calibration(tmp_path: Path, 
 
     assert main(["verify", "upl_missing", "--doc-type", "W-2"]) == 2
     assert "ella verify: no document 'upl_missing'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_reclassify_stale_selects_what_predates_the_current_versions(
+    tmp_path: Path, generated, monkeypatch, capsys
+) -> None:
+    from sqlalchemy import update
+
+    from ella_dagster.config import Settings
+    from ella_dagster.db.models import Extraction
+    from ella_dagster.db.session import Database
+
+    w2, nec, interest = _processed(
+        tmp_path,
+        monkeypatch,
+        [("w2.png", generated["w2"].data), ("n.png", generated["1099nec"].data), ("i.png", generated["1099int"].data)],
+    )
+    capsys.readouterr()
+    assert main(["reclassify", "--stale", "--dry-run"]) == 0
+    assert "0 stale documents of 3" in capsys.readouterr().out
+
+    # An engine revision makes every engine answer out of date; a staff decision never is.
+    monkeypatch.setenv("ELLA_ENGINE_REVISION", "r2")
+    assert main(["verify", nec, "--doc-type", "1099-NEC"]) == 0
+    capsys.readouterr()
+    assert main(["reclassify", "--stale", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "2 stale documents of 3" in out and "FORM_1099_INT 1, W2 1; out of date: classification 2" in out
+    assert w2 in out and interest in out and nec not in out.split("documents selected")[-1]
+
+    # An extraction made with an older schema than its type's current one.
+    monkeypatch.delenv("ELLA_ENGINE_REVISION")
+    db = Database(Settings.from_env().database_url)
+    with db.transaction() as s:
+        s.execute(update(Extraction).where(Extraction.raw_image_id == interest).values(schema_version="0.1"))
+    db.dispose()
+    assert main(["reclassify", "--stale", "--dry-run", "--doc-type", "1099-INT"]) == 0
+    out = capsys.readouterr().out
+    assert "1 stale document of 1" in out and "FORM_1099_INT 1; out of date: ocr_extract 1" in out

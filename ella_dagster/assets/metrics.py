@@ -15,8 +15,9 @@ from dagster import (
 
 from ella_dagster import expectations, metrics
 from ella_dagster.assets.metadata import documents_directory
+from ella_dagster.backfills import stale_documents
 from ella_dagster.config import Settings
-from ella_dagster.resources import DatabaseResource
+from ella_dagster.resources import DatabaseResource, EngineResource
 
 # end_offset=1: today's partition exists, so the schedule can refresh the day in progress.
 daily_partitions = DailyPartitionsDefinition(start_date="2025-01-01", end_offset=1)
@@ -58,7 +59,9 @@ def _suite_result(name: str, outcome: expectations.SuiteOutcome) -> AssetCheckRe
         ),
     ],
 )
-def confidence_metrics(context: AssetExecutionContext, db: DatabaseResource) -> MaterializeResult:
+def confidence_metrics(
+    context: AssetExecutionContext, db: DatabaseResource, engine: EngineResource
+) -> MaterializeResult:
     database = db.get_database()
     day = dt.date.fromisoformat(context.partition_key)
     rows = metrics.compute_day(database, day)
@@ -67,9 +70,14 @@ def confidence_metrics(context: AssetExecutionContext, db: DatabaseResource) -> 
     calibration = metrics.calibration(database, until=day)
     chart = metrics.write_chart(database, day, metrics.chart_path(Settings.from_env().data_dir, day), calibration)
     uploads, directory = documents_directory(database, day)
+    # What `ella reclassify --stale` would select: answers of another engine version, older schemas.
+    stale = stale_documents(database, engine.get_engine().version)
+    stale_by_stage = {stage: sum(stage in d.stages for d in stale) for stage in ("classification", "ocr_extract")}
     return MaterializeResult(
         metadata={
             "uploads": uploads,
+            "stale_documents": len(stale),
+            "stale_by_stage": MetadataValue.json(stale_by_stage),
             "uploads_directory": MetadataValue.md(directory),
             "verified_documents": calibration.verified_documents,
             "verified_accuracy": calibration.accuracy if calibration.accuracy is not None else MetadataValue.null(),

@@ -7,7 +7,7 @@ from dagster import instance_for_test, materialize
 from sqlalchemy import text
 
 from ella_dagster.assets import confidence_metrics
-from ella_dagster.resources import DatabaseResource
+from ella_dagster.resources import DatabaseResource, EngineResource
 from tests.test_metrics import DAY, load_known
 
 pytestmark = [pytest.mark.slow]
@@ -21,7 +21,7 @@ def run(db, tmp_path: Path):
             [confidence_metrics],
             partition_key=DAY.isoformat(),
             instance=instance,
-            resources={"db": DatabaseResource(url=db.url)},
+            resources={"db": DatabaseResource(url=db.url), "engine": EngineResource()},
             raise_on_error=False,
         )
 
@@ -59,6 +59,7 @@ def test_staff_verifications_show_as_calibration_and_a_chart(sqlite_db, tmp_path
     load_known(sqlite_db)
     first = run(sqlite_db, tmp_path).get_asset_materialization_events()[0].materialization.metadata
     assert first["verified_documents"].value == 0 and "No verified documents" in first["calibration"].value
+    assert first["stale_documents"].value == 7  # every answer came from engine version v1, not today's
     # Staff confirm doc0 (W2 0.95) and correct doc2 (W2 0.70) and doc5 (UNKNOWN 0.10).
     with sqlite_db.transaction() as s:
         for doc, label in [("doc0", "W2"), ("doc2", "FORM_1099_INT"), ("doc5", "OTHER")]:
@@ -72,6 +73,7 @@ def test_staff_verifications_show_as_calibration_and_a_chart(sqlite_db, tmp_path
     assert metadata["expected_calibration_error"].value == pytest.approx((0.05 + 0.70 + 0.10) / 3, abs=1e-4)
     assert "| v1 | review | 1 | 0.70 | 0% |" in metadata["calibration"].value
     assert metadata["documents"].value == 6  # staff rows are labels, not a seventh document
+    assert metadata["stale_documents"].value == 4  # a staff decision is never out of date
     chart = Path(metadata["chart"].value)
     assert chart == tmp_path / "data" / "metrics" / f"confidence_{DAY.isoformat()}.png"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
@@ -85,7 +87,7 @@ def test_a_document_is_found_by_case_and_file_name(tmp_path: Path, generated, mo
     from ella_dagster.assets import DOCUMENT_ASSETS
     from ella_dagster.db.session import Database
     from ella_dagster.pipeline.intake import seed_demo
-    from ella_dagster.resources import EngineResource, LocalDocumentStoreResource
+    from ella_dagster.resources import LocalDocumentStoreResource
     from ella_dagster.store import LocalDocumentStore
     from tests.support.pipeline import ingest
 
@@ -114,11 +116,12 @@ def test_a_document_is_found_by_case_and_file_name(tmp_path: Path, generated, mo
             [confidence_metrics],
             partition_key=dt.date.today().isoformat(),
             instance=instance,
-            resources={"db": DatabaseResource(url=db.url)},
+            resources={"db": DatabaseResource(url=db.url), "engine": EngineResource()},
         )
     [event] = metrics_result.get_asset_materialization_events()
     directory = event.materialization.metadata["uploads_directory"].value
     assert event.materialization.metadata["uploads"].value == 1
+    assert event.materialization.metadata["stale_documents"].value == 0  # just processed by this engine
     assert f"| {case} | w2 ***-**-6789.png | W2 | LINKED |" in directory
     assert f"[{doc}](/assets/document_hash?view=partitions&partition={doc})" in directory
     assert "6789" not in directory.replace("***-**-6789", "")
