@@ -12,7 +12,12 @@ class PermanentDocumentError(DocumentError):
 
 
 class TransientDocumentError(DocumentError):
-    """Retrying may help: a timeout, a locked database, a storage hiccup."""
+    """Retrying may help: a timeout, a locked database, a storage hiccup. `retry_after`: how long the
+    service asked to be left alone (a 429's Retry-After), honoured by the document's retry wait."""
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 _API_KEY = re.compile(r"AIza[0-9A-Za-z_\-]{20,}|(?i:(?:api[_-]?key|key|token|secret)=)[^\s&\"']+")

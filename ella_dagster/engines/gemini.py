@@ -46,7 +46,7 @@ class GeminiSettings:
     base_url: str | None = None  # a stand-in server in tests; Google's endpoint by default
     requests_per_window: int = 10
     window_seconds: float = 60.0
-    max_retries: int = 3
+    max_retries: int = 0  # the document's retry budget (pipeline/batch.py) is the only one by default
     retry_delay_seconds: float = 1.0
     timeout_seconds: float = 60.0
 
@@ -61,7 +61,7 @@ class GeminiSettings:
             base_url=os.environ.get("GEMINI_BASE_URL") or None,
             requests_per_window=int(os.environ.get("GEMINI_RPM", "10")),
             window_seconds=float(os.environ.get("GEMINI_RATE_WINDOW_SECONDS", "60")),
-            max_retries=int(os.environ.get("GEMINI_MAX_RETRIES", "3")),
+            max_retries=int(os.environ.get("GEMINI_MAX_RETRIES", "0")),
             retry_delay_seconds=int(os.environ.get("GEMINI_RETRY_DELAY_MS", "1000")) / 1000,
             timeout_seconds=float(os.environ.get("GEMINI_TIMEOUT_SECONDS", "60")),
         )
@@ -210,9 +210,10 @@ class GeminiEngine:
                 if kind == "transient" and attempt <= self.settings.max_retries:
                     self._sleep(self._backoff(attempt, _retry_after(exc)))
                     continue
-                error = TransientDocumentError if kind == "transient" else PermanentDocumentError
                 # `from None`: the SDK's exception carries the raw response, which must not reach the UI.
-                raise error(_describe(exc)) from None
+                if kind == "transient":
+                    raise TransientDocumentError(_describe(exc), retry_after=_retry_after(exc)) from None
+                raise PermanentDocumentError(_describe(exc)) from None
             call.latency_seconds += time.perf_counter() - started
             call.add_usage(response.usage_metadata)
             answer, errors = _parse(response.text, schema)

@@ -5,9 +5,10 @@ materialisations and check evaluations, and the benchmark's bare loop calls the 
 
 Retry budget of one document (the only retries there are): a stage that raises anything but a
 `PermanentDocumentError` is tried again, alone, up to `ATTEMPTS` times in all, 2 s -> 4 s -> 8 s apart
-with jitter (tenacity); the engines do not retry on their own. A permanent error, the last failed try
-or a failed blocking check marks the document FAILED (with an AI_FAILED action) and ends its chain; the
-other documents of the batch go on.
+with jitter (tenacity), or longer when the error says how long to wait (a 429's Retry-After, at most
+`MAX_RETRY_AFTER`); the engines do not retry on their own (GEMINI_MAX_RETRIES=0 by default). A
+permanent error, the last failed try or a failed blocking check marks the document FAILED (with an
+AI_FAILED action) and ends its chain; the other documents of the batch go on.
 """
 
 from __future__ import annotations
@@ -31,6 +32,19 @@ from ella_dagster.store import DocumentStore
 
 ATTEMPTS = 4
 RETRY_WAIT = {"initial": 2.0, "max": 8.0, "jitter": 1.0}
+MAX_RETRY_AFTER = 120.0  # a longer wait would hold the run (and look stuck); the stage fails instead
+_backoff = wait_exponential_jitter(**RETRY_WAIT)
+
+
+def _wait(state: RetryCallState) -> float:
+    """The back-off, or the wait the service asked for when it is longer."""
+    exc = state.outcome.exception() if state.outcome else None
+    asked = getattr(exc, "retry_after", None) or 0.0
+    return max(_backoff(state), min(asked, MAX_RETRY_AFTER))
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -256,7 +270,8 @@ def _attempt(stage: Stage, ctx: DocumentContext, on_retry: Callable[[str], None]
 
     retrying = Retrying(
         stop=stop_after_attempt(ATTEMPTS),
-        wait=wait_exponential_jitter(**RETRY_WAIT),
+        wait=_wait,
+        sleep=lambda seconds: _sleep(seconds),  # a name tests can replace
         retry=retry_if_not_exception_type(PermanentDocumentError),
         before_sleep=before_sleep,
         reraise=True,

@@ -36,7 +36,7 @@ def engine(server: GeminiStandIn, **overrides) -> GeminiEngine:
         model="gemini-2.5-flash",
         fallback_models=("gemini-2.5-flash-lite",),
         retry_delay_seconds=0.01,
-        **overrides,
+        **{"max_retries": 3, **overrides},  # the engine's own retries, opt-in (GEMINI_MAX_RETRIES)
     )
     return GeminiEngine(settings, acquire=lambda: None)
 
@@ -102,9 +102,20 @@ def test_retry_after_is_honoured(w2) -> None:
     slept: list[float] = []
     with GeminiStandIn(responder=answers()) as server:
         server.script.append(Scripted(429, error_body(429, "RESOURCE_EXHAUSTED", "quota"), {"Retry-After": "7"}))
-        settings = GeminiSettings(api_key=KEY, base_url=server.url, retry_delay_seconds=0.01)
+        settings = GeminiSettings(api_key=KEY, base_url=server.url, retry_delay_seconds=0.01, max_retries=3)
         GeminiEngine(settings, acquire=lambda: None, sleep=slept.append).classify(w2.data, w2.mime_type)
     assert slept == [7.0]
+
+
+def test_by_default_the_engine_leaves_retries_to_the_document_and_passes_retry_after_on(w2) -> None:
+    """One retry budget: with GEMINI_MAX_RETRIES unset the engine asks once; a 429 becomes a transient
+    failure that carries the server's Retry-After to the document's retry wait (pipeline/batch.py)."""
+    with GeminiStandIn(responder=answers()) as server:
+        server.script.append(Scripted(429, error_body(429, "RESOURCE_EXHAUSTED", "quota"), {"Retry-After": "7"}))
+        settings = GeminiSettings(api_key=KEY, base_url=server.url)
+        with pytest.raises(TransientDocumentError) as failed:
+            GeminiEngine(settings, acquire=lambda: None, sleep=pytest.fail).classify(w2.data, w2.mime_type)
+    assert failed.value.retry_after == 7.0 and len(server.requests) == 1
 
 
 def test_transient_errors_that_never_stop_give_a_transient_failure(w2) -> None:

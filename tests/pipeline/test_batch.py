@@ -69,3 +69,24 @@ def test_a_copy_linked_before_its_original_stops_counting_when_re_run(sqlite_db,
         assert s.get(RawImage, copy).status == "DUPLICATE"
         assert s.get(DigitalDoc, f"dd_{copy}").counted_in_item_id is None
         assert s.get(ChecklistItem, item.id).received_count == 1
+
+
+def test_a_document_retry_waits_as_long_as_the_service_asked(monkeypatch) -> None:
+    """A transient error with a Retry-After (a Gemini 429) waits that long, not the 2 s back-off; a
+    wait longer than MAX_RETRY_AFTER is capped (the run would look stuck)."""
+    from ella_dagster.domain.errors import TransientDocumentError
+    from ella_dagster.pipeline import batch
+
+    slept: list[float] = []
+    monkeypatch.setattr(batch, "_sleep", slept.append)
+    answers = iter([TransientDocumentError("429", retry_after=30.0), TransientDocumentError("429", retry_after=1e6)])
+
+    def flaky(ctx):  # noqa: ANN001, ANN202
+        error = next(answers, None)
+        if error:
+            raise error
+        return "done"
+
+    stage = batch.Stage("classification", "", flaky)
+    assert batch._attempt(stage, None, None) == ("done", 3)
+    assert slept[0] == 30.0 and slept[1] == batch.MAX_RETRY_AFTER
