@@ -16,7 +16,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from ella_dagster.domain.extraction import SCHEMAS
-from ella_dagster.engines.rules import OTHER_SIGNATURE, SIGNATURES
+from ella_dagster.engines.rules import NOT_VOCABULARY, OTHER_SIGNATURE, SIGNATURES
 
 MIN_LENGTH = 7  # shorter words are too close to names ("James" is one edit from "names")
 _WORD = re.compile(rf"[A-Za-z]{{{MIN_LENGTH},}}")
@@ -31,7 +31,8 @@ def _vocabulary() -> tuple[str, ...]:
     words: set[str] = set()
     for signature in (*SIGNATURES, OTHER_SIGNATURE):
         for pattern in (*signature.titles, *signature.labels, *signature.negatives):
-            words |= _words_of_pattern(pattern)
+            if pattern not in NOT_VOCABULARY:
+                words |= _words_of_pattern(pattern)
     for schema in SCHEMAS.values():
         for spec in schema.fields:
             words |= {w.lower() for w in _WORD.findall(spec.label)}

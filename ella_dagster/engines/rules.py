@@ -13,9 +13,63 @@ from dataclasses import dataclass
 
 from ella_dagster.domain.doc_types import DocType
 
-RULES_VERSION = "rules-8"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 5: tax year; 6: crop;
+RULES_VERSION = "rules-9"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 5: tax year; 6: crop;
 # 7: colour-aware crop, small text enlarged, box borders erased, garbled words repaired, header titles;
 # 8: heading found by word position; a title in it recognises a page but never raises its confidence
+
+
+US_STATES = {
+    "ALABAMA": "AL",
+    "ALASKA": "AK",
+    "ARIZONA": "AZ",
+    "ARKANSAS": "AR",
+    "CALIFORNIA": "CA",
+    "COLORADO": "CO",
+    "CONNECTICUT": "CT",
+    "DELAWARE": "DE",
+    "FLORIDA": "FL",
+    "GEORGIA": "GA",
+    "HAWAII": "HI",
+    "IDAHO": "ID",
+    "ILLINOIS": "IL",
+    "INDIANA": "IN",
+    "IOWA": "IA",
+    "KANSAS": "KS",
+    "KENTUCKY": "KY",
+    "LOUISIANA": "LA",
+    "MAINE": "ME",
+    "MARYLAND": "MD",
+    "MASSACHUSETTS": "MA",
+    "MICHIGAN": "MI",
+    "MINNESOTA": "MN",
+    "MISSISSIPPI": "MS",
+    "MISSOURI": "MO",
+    "MONTANA": "MT",
+    "NEBRASKA": "NE",
+    "NEVADA": "NV",
+    "NEW HAMPSHIRE": "NH",
+    "NEW JERSEY": "NJ",
+    "NEW MEXICO": "NM",
+    "NEW YORK": "NY",
+    "NORTH CAROLINA": "NC",
+    "NORTH DAKOTA": "ND",
+    "OHIO": "OH",
+    "OKLAHOMA": "OK",
+    "OREGON": "OR",
+    "PENNSYLVANIA": "PA",
+    "RHODE ISLAND": "RI",
+    "SOUTH CAROLINA": "SC",
+    "SOUTH DAKOTA": "SD",
+    "TENNESSEE": "TN",
+    "TEXAS": "TX",
+    "UTAH": "UT",
+    "VERMONT": "VT",
+    "VIRGINIA": "VA",
+    "WASHINGTON": "WA",
+    "WEST VIRGINIA": "WV",
+    "WISCONSIN": "WI",
+    "WYOMING": "WY",
+}
 
 
 @dataclass(frozen=True)
@@ -24,6 +78,53 @@ class Signature:
     titles: tuple[str, ...]
     labels: tuple[str, ...]
     negatives: tuple[str, ...] = ()
+    # How many labels count as all of them. An ID card prints only some of its many possible labels,
+    # and OCR of a small card loses some more: any `enough` of them is full label evidence.
+    enough: int | None = None
+
+
+# ---- identity documents ---------------------------------------------------------------------
+# ID cards are small, colourful and photographed: their OCR is noisy. The patterns below are the
+# documents' printed structure, written to survive the usual misreadings.
+
+# The machine-readable zone (ICAO 9303) of a passport's data page: two lines of 44 characters of
+# A-Z, 0-9 and '<'. OCR reads the filler '<' as '<', '«', 'K' or a run of 'c', 'e', 's' and lets spaces
+# in. Line 1: "P<" (or a subtype letter), the issuing state, the surname, "<<", the given names.
+# Line 2: document number, check digit, nationality, birth date (YYMMDD), check digit, sex, expiry.
+# Both are upper case by definition: matched case-sensitively.
+MRZ_NAMES_LINE = r"(?-i:(?<![A-Z0-9])P\s?[<«A-Z]\s?[A-Z]{3}\s?[A-Z][A-Z ]{1,40}?[<«]\s?[<«K])"
+MRZ_NUMBERS_LINE = r"(?-i:[A-Z0-9<]{9}\s?[0-9<O]\s?[A-Z<]{3}\s?[0-9O]{6}\s?[0-9<O]\s?[MFX<]\s?[0-9O]{6})"
+# A line of 40 or more MRZ characters with a run of filler: a passport's (TD3) MRZ line, also when
+# orientation detection turned the page upside down and the filler reads '>'.
+MRZ_TD3_LINE = r"(?-i:(?=[A-Z0-9<>« ]{0,60}[<>«]{3})(?:[A-Z0-9<>«] ?){40,})"
+MRZ_FILLER = r"(?:[<>«]\s?){5,}"
+# An identity card's MRZ (TD1: three lines of 30, "I", "A" or "C" then the issuing state) is not a
+# passport's unless the card says it is one (a US passport card).
+MRZ_ID_CARD_LINE = r"(?-i:(?<![A-Z0-9])[IAC][A-Z<][A-Z]{3}[A-Z0-9<]{9}[0-9<][A-Z0-9<]{10,})"
+
+# A US state as a licence prints it: the name ("MONTANA", "WEST VIRGINIA") or the two-letter code in
+# an address ("HELENA, MT 59601"). The codes only in upper case ("in", "or", "me" are words).
+_STATE_NAMES = "|".join(name.replace(" ", r"\s*") for name in sorted(US_STATES, key=len, reverse=True))
+_STATE_CODES = "|".join(sorted(set(US_STATES.values())))
+US_STATE = rf"\b(?:{_STATE_NAMES})\b|(?-i:\b(?:{_STATE_CODES})[,.]?\s+\d{{5}}(?:-\d{{4}})?\b)"
+# Patterns that are evidence but not vocabulary to repair OCR towards (lexicon.py): a state name is one
+# edit from people's names ("Georgina").
+NOT_VOCABULARY = frozenset({US_STATE})
+
+# A licence field label followed by its date, with the label as OCR often misreads it
+# ("DOB" as "D0B", "pos", "vos", "008"; "EXP" as "EXe"; "ISS" as "1ss").
+_CARD_DATE = r"\s*[:.;,]?\s*\d{2}[/-]\d{2}[/-]\d{2,4}"
+DATE_OF_BIRTH = rf"\bdob\b|date\s+of\s+birth|\b(?:d[o0]b|[dpv0][o0][b8s]|0[o0]8|pop)\b{_CARD_DATE}"
+EXPIRES = rf"\bexp\b|expires|\bexpiry\b|\b[e€][x×k][pe]\b{_CARD_DATE}"
+ISSUED = rf"\biss\b|issued|\b[i1l][s5]{{2}}\b{_CARD_DATE}"
+# The AAMVA card design numbers its fields: "3 DOB", "4a ISS", "4b EXP", "4d DLN", "9a END", "12 REST".
+AAMVA_NUMBERED_FIELD = (
+    r"\b(?:4a\s*iss|4b\s*exp|4d\s*(?:dln|lic|dl|num|cust)|9a\s*end|12\s*rest|15\s*sex|16\s*hgt|18\s*eyes)"
+)
+# "THIS NUMBER HAS BEEN ESTABLISHED FOR" is printed on every SSN card and on nothing else; OCR splits
+# or drops letters of it.
+SSN_CARD_ESTABLISHED = r"established\s+for|tablis?h\w*\s+for|this\s+number\s+has\s+been|number\s+has\s+bee"
+SSN_NUMBER = r"(?<![\d-])\d{3}\s?[-=~.\s\u2010-\u2015]\s?\d{2}\s?[-=~.\s\u2010-\u2015]\s?\d{4}(?![\d-])"
 
 
 _NOT_INCOME_FORMS = (
@@ -31,7 +132,32 @@ _NOT_INCOME_FORMS = (
     r"individual\s+income\s+tax\s+return",  # 1040
     r"net\s+pay",
     r"pay\s*stub|earnings\s+statement|pay\s+period",
+    r"\bdear\b|sincerely|this\s+letter",  # a letter about the form, not the form
 )
+
+# Each IRS information return prints its own OMB number in its title block.
+OMB = {
+    DocType.W2: "0008",
+    DocType.FORM_1099_INT: "0112",
+    DocType.FORM_1099_DIV: "0110",
+    DocType.FORM_1099_NEC: "0116",
+    DocType.FORM_1099_MISC: "0115",
+    DocType.FORM_1099_K: "2205",
+    DocType.FORM_1099_R: "0119",
+    DocType.FORM_1099_G: "0120",
+    DocType.SCHEDULE_K1: "0123",
+    DocType.FORM_1098: "1380",
+    DocType.FORM_1098_T: "1574",
+    DocType.FORM_1095_A: "2232",
+}
+
+
+def omb(doc_type: DocType) -> str:
+    return rf"1545\W?{OMB[doc_type]}\b"
+
+
+# "1099" as a form's name, not digits inside an EIN or an account number ("09-1099887").
+FORM_1099_NAME = r"(?<![\d-])1099(?!\d)"
 
 _1099_PARTY_LABELS = (
     r"payer'?s?\s+(name|tin|federal)",
@@ -46,7 +172,7 @@ def _1099(doc_type: DocType, code: str, title: str, labels: tuple[str, ...], oth
     return Signature(
         doc_type,
         titles=(rf"1099-?\s?{code}\b", title),
-        labels=_1099_PARTY_LABELS + labels,
+        labels=_1099_PARTY_LABELS + labels + (omb(doc_type),),
         negatives=_NOT_A_1099 + others,
     )
 
@@ -81,8 +207,13 @@ SIGNATURES: tuple[Signature, ...] = (
             r"employee'?s?\s+social\s+security\s+number",
             r"employer'?s?\s+name",
             r"control\s+number",
+            omb(DocType.W2),
+            # the W-2's own copy captions and box labels
+            r"filed\s+with\s+employee'?s|for\s+employee'?s\s+records",
+            r"statutory\s+employee|nonqualified\s+plans|dependent\s+care\s+benefits|third-party\s+sick\s+pay",
         ),
-        negatives=_NOT_INCOME_FORMS + (r"1099",),
+        enough=8,
+        negatives=_NOT_INCOME_FORMS + (FORM_1099_NAME,),
     ),
     _1099(
         DocType.FORM_1099_INT,
@@ -185,6 +316,7 @@ SIGNATURES: tuple[Signature, ...] = (
             r"partnership'?s?\s+(employer|name)",
             r"partner'?s?\s+(ssn|name|share)",
             r"capital\s+account",
+            omb(DocType.SCHEDULE_K1),
         ),
         negatives=_NOT_INCOME_FORMS,
     ),
@@ -199,6 +331,7 @@ SIGNATURES: tuple[Signature, ...] = (
             r"mortgage\s+insurance\s+premiums",
             r"points\s+paid",
             r"lender'?s?",
+            omb(DocType.FORM_1098),
         ),
         negatives=_NOT_INCOME_FORMS + (r"escrow\s+balance|amount\s+due|payment\s+due", r"tuition"),
     ),
@@ -212,6 +345,7 @@ SIGNATURES: tuple[Signature, ...] = (
             r"filer'?s?\s+(name|employer)",
             r"half-time\s+student",
             r"graduate\s+student",
+            omb(DocType.FORM_1098_T),
         ),
         negatives=_NOT_INCOME_FORMS,
     ),
@@ -225,14 +359,18 @@ SIGNATURES: tuple[Signature, ...] = (
             r"second\s+lowest\s+cost\s+silver",
             r"advance\s+payment\s+of\s+premium\s+tax\s+credit",
             r"covered\s+individuals",
+            omb(DocType.FORM_1095_A),
         ),
         negatives=_NOT_INCOME_FORMS,
     ),
     Signature(
         DocType.BANK_STATEMENT,
-        titles=(r"(account|bank|checking|savings)\s+statement|statement\s+period", r"\bbank\b|credit\s+union"),
+        titles=(
+            r"(account|bank|checking|savings)\s+statement|statement\s+period|relev[eé]\s+de\s+compte|estado\s+de\s+cuenta",
+            r"\bbank\b|\bbanque\b|\bbanco\b|credit\s+union",
+        ),
         labels=(
-            r"beginning\s+balance|opening\s+balance|previous\s+balance",
+            r"beginning\s+balance|opening\s+balance|previous\s+balance|solde\s+pr[eé]c[eé]dent|saldo\s+anterior",
             r"ending\s+balance|closing\s+balance",
             r"deposits",
             r"withdrawals|debits",
@@ -244,7 +382,7 @@ SIGNATURES: tuple[Signature, ...] = (
             r"credit\s+card|minimum\s+payment|credit\s+limit",
             r"mortgage|escrow",
             r"pay\s*stub|earnings\s+statement|net\s+pay",
-            r"\b1099|\bw-?2\b",
+            FORM_1099_NAME + r"|\bw-?2\b",
         ),
     ),
     Signature(
@@ -258,7 +396,7 @@ SIGNATURES: tuple[Signature, ...] = (
             r"net\s+(income|profit)",
             r"operating\s+expenses",
         ),
-        negatives=(r"\b1099", r"wage\s+and\s+tax"),
+        negatives=(FORM_1099_NAME, r"wage\s+and\s+tax"),
     ),
     Signature(
         DocType.BUSINESS_LICENSE,
@@ -271,7 +409,7 @@ SIGNATURES: tuple[Signature, ...] = (
             r"owner|proprietor",
             r"business\s+(location|address)",
         ),
-        negatives=(r"driver", r"\b1099", r"wage\s+and\s+tax"),
+        negatives=(r"driver", FORM_1099_NAME, r"wage\s+and\s+tax"),
     ),
     Signature(
         DocType.EIN_LETTER,
@@ -286,11 +424,11 @@ SIGNATURES: tuple[Signature, ...] = (
             r"keep\s+this\s+notice",
             r"thank\s+you\s+for\s+applying",
         ),
-        negatives=(r"wages,?\s+tips", r"\b1099", r"medicare"),
+        negatives=(r"wages,?\s+tips", FORM_1099_NAME, r"medicare"),
     ),
     Signature(
         DocType.RECEIPT,
-        titles=(r"\breceipt\b|\binvoice\b", r"\btotal\b"),
+        titles=(r"\breceipt\b", r"\btotal\b"),
         labels=(
             r"sub\s*total",
             r"\btax\b",
@@ -298,7 +436,16 @@ SIGNATURES: tuple[Signature, ...] = (
             r"\bqty\b|\bitem",
             r"thank\s+you",
         ),
-        negatives=(r"child\s*care|day\s*care|preschool", r"\b1099|wage\s+and\s+tax", r"statement\s+period"),
+        negatives=(
+            r"child\s*care|day\s*care|preschool",
+            FORM_1099_NAME + r"|wage\s+and\s+tax",
+            r"statement\s+period",
+            # a bill or a statement asks for money; a receipt says it was paid
+            r"amount\s+due|payment\s+due|due\s+date|balance\s+due|\binvoice\b",
+            r"escrow|mortgage|\bloan\b|closing\s+(disclosure|costs)",
+            r"\bkwh\b|meter\s+read|billing\s+period|service\s+period",
+            r"relev[eé]\s+de\s+compte|opening\s+balance|ending\s+balance",
+        ),
     ),
     Signature(
         DocType.BIRTH_CERTIFICATE,
@@ -324,48 +471,82 @@ SIGNATURES: tuple[Signature, ...] = (
             r"dates?\s+of\s+(care|service)",
             r"tuition",
         ),
-        negatives=(r"\b1099|wage\s+and\s+tax",),
+        negatives=(FORM_1099_NAME + r"|wage\s+and\s+tax",),
     ),
     Signature(
         DocType.PASSPORT,
-        titles=(r"\bpassport\b", r"united\s+states\s+of\s+america|nationality"),
+        titles=(
+            # the word, in the languages passports print it in, as OCR reads it
+            r"\bpas{1,2}[ae]?port[eo]?\b|\bpaspoort\b|\bpassaporto\b|\breisepass\b",
+            r"united\s+states\s+of\s+america|nationality|nationalit[eé]",
+            rf"{MRZ_NAMES_LINE}|{MRZ_TD3_LINE}",
+        ),
         labels=(
             r"surname",
             r"given\s+names?",
             r"date\s+of\s+birth",
             r"place\s+of\s+birth",
-            r"date\s+of\s+issue",
-            r"date\s+of\s+expir",
-            r"p<[a-z]{3}",
+            r"date\s+of\s+issue|issued\s+on",
+            r"date\s+of\s+expir|expires\s+on",
+            r"authority|issuing\s+(office|country|state)",
+            r"passport\s+(no|number|card)",
+            MRZ_NUMBERS_LINE,
+            MRZ_FILLER,
         ),
-        negatives=(r"driver", r"social\s+security\s+number"),
+        negatives=(
+            r"driver",
+            r"social\s+security\s+number",
+            r"\bdear\b|sincerely",  # a letter that mentions a passport
+            rf"\A(?![\s\S]*passport\s+card)[\s\S]*?{MRZ_ID_CARD_LINE}",
+            r"identidad|identity\s+card|national\s+id",
+        ),
+        enough=4,
     ),
     Signature(
         DocType.SSN_CARD,
-        titles=(r"social\s+security", r"established\s+for"),
+        titles=(r"s[o0]c[i1l]a[l1]\s*secur", SSN_CARD_ESTABLISHED),
         labels=(
-            r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)",
+            SSN_NUMBER,
             r"signature",
-            r"this\s+number\s+has\s+been",
+            r"this\s+number\s+has\s+been|has\s+been\s+establ",
             r"administration|united\s+states\s+of\s+america",
         ),
-        negatives=(r"wages", r"1099", r"medicare", r"withheld", r"statement", r"employer", r"benefit"),
+        negatives=(
+            r"wages",
+            FORM_1099_NAME,
+            r"medicare",
+            r"withheld",
+            r"statement",
+            r"employer",
+            r"benefit",
+            # forms and letters ask for the number; the card never names it so
+            r"social\s+security\s+n(?:umber|o\b)|\bssn\b|\bdear\b|sincerely",
+        ),
+        enough=2,
     ),
     Signature(
         DocType.DRIVER_LICENSE,
-        # "DL" glued to the number it labels ("DLF1476760") is as much a licence anchor as "DL" alone.
-        titles=(r"driver'?s?\s+licen[sc]e", r"\bdl\b|\bdl\s?[a-z]?\d{5,}|identification\s+card"),
-        labels=(
-            r"\bdob\b|date\s+of\s+birth",
-            r"\bexp\b|expires",
-            r"\bclass\s*[a-dm]?\b",  # OCR glues the class letter on: "CLASSC"
-            r"\biss\b|issued",
-            r"\bsex\s*[mfx]?\b",
-            r"\bhgt\b|\bhgt\s*\d|height",
-            r"\beyes\b",
-            r"\bdd\b|restr|endorse",
+        titles=(
+            r"[il1]\s?ver\W{0,3}s?\W{0,3}\s*licen|\bdrivers?\s+lic\b|identification\s+card|commercial\s+driver",
+            # "DL" glued to the number it labels ("DLF1476760") is as much a licence anchor as "DL" alone.
+            r"\bdl\b|\bdl\s?[a-z]?\d{5,}|\bdln\b|\b[lu]ic\s?(?:#|no\b)|licen[sc]e\s+(?:no|number|#)",
         ),
-        negatives=(r"wages", r"1099", r"withheld", r"passport", r"business\s+licen"),
+        labels=(
+            DATE_OF_BIRTH,
+            EXPIRES,
+            r"\bclass\s*[:.]?\s*[a-dm]?\b",  # OCR glues the class letter on: "CLASSC"
+            ISSUED,
+            r"\bsex\s*[:.]?\s*[mfx]?\b",
+            r"\bhgt\b|\bhgt\s*\d|height",
+            r"\be[yv]es\b",  # "eves"
+            r"\bdd\b|restr|endorse|\bend\s*[:.]?\s*none|\bnone\s+none\b",
+            r"\bwgt\b|weight|\bhair\b",
+            r"donor|veteran|real\s+id|federal\s+limits",
+            AAMVA_NUMBERED_FIELD,
+            US_STATE,
+        ),
+        negatives=(r"wages", FORM_1099_NAME, r"withheld", r"passport", r"business\s+licen", r"\bdear\b|sincerely"),
+        enough=6,
     ),
 )
 
@@ -375,7 +556,7 @@ OTHER_SIGNATURE = Signature(
     DocType.OTHER,
     titles=(
         r"request\s+for\s+taxpayer|individual\s+income\s+tax\s+return|pay\s*stub|earnings\s+statement|"
-        r"credit\s+card|mortgage\s+statement|utility|invoice",
+        r"credit\s+card|mortgage\s+statement|utility|invoice|\bdear\b|sincerely",
     ),
     labels=(
         r"net\s+pay|year\s+to\s+date|\bytd\b",
@@ -399,8 +580,9 @@ class Evidence:
 
     @property
     def rank(self) -> float:
-        """The score with the heading's weight: what decides the type, never the confidence."""
-        return self.score + (HEADER_BONUS if self.anchored else 0.0)
+        """The score with the heading's weight: what decides the type, never the confidence. A page with
+        counter-indications gets no weight from its heading (a letter titled with the form it is about)."""
+        return self.score + (HEADER_BONUS if self.anchored and not self.negatives else 0.0)
 
 
 def _search(pattern: str, text: str) -> bool:
@@ -415,7 +597,8 @@ def evidence_for(sig: Signature, text: str, heading: str | None = None) -> Evide
     titles = [p for p in sig.titles if _search(p, text)]
     labels = [p for p in sig.labels if _search(p, text)]
     negatives = [p for p in sig.negatives if _search(p, text)]
-    score = 0.5 * len(titles) / len(sig.titles) + 0.5 * len(labels) / len(sig.labels)
+    needed = sig.enough or len(sig.labels)
+    score = 0.5 * len(titles) / len(sig.titles) + 0.5 * min(1.0, len(labels) / needed)
     score -= 0.25 * min(2, len(negatives))
     # A title where a title is printed (the first lines) is a layout anchor, worth more than one
     # anywhere: a blurred photo may lose every small label yet keep its large heading. It lets such a
@@ -423,7 +606,7 @@ def evidence_for(sig: Signature, text: str, heading: str | None = None) -> Evide
     header = heading if heading is not None else "\n".join(lines_of(text)[:HEADER_LINES])
     anchored = any(_search(p, header) for p in titles)
     found = titles + labels
-    return Evidence(sig.doc_type, max(0.0, score), found, len(sig.labels) - len(labels), negatives, anchored)
+    return Evidence(sig.doc_type, max(0.0, score), found, max(0, needed - len(labels)), negatives, anchored)
 
 
 UNKNOWN_BELOW = 0.35
@@ -493,59 +676,6 @@ EIN = re.compile(rf"(?<![\d-])(\d{{2}}){_DASH}\s?(\d{{7}})(?![\d-])")
 TIN = re.compile(rf"{SSN.pattern}|{EIN.pattern}")
 DATE = re.compile(r"(?<!\d)(\d{1,2})[/-](\d{1,2})[/-](\d{4})(?!\d)")
 NAME_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9&.,'\- ]{1,60}$")
-
-US_STATES = {
-    "ALABAMA": "AL",
-    "ALASKA": "AK",
-    "ARIZONA": "AZ",
-    "ARKANSAS": "AR",
-    "CALIFORNIA": "CA",
-    "COLORADO": "CO",
-    "CONNECTICUT": "CT",
-    "DELAWARE": "DE",
-    "FLORIDA": "FL",
-    "GEORGIA": "GA",
-    "HAWAII": "HI",
-    "IDAHO": "ID",
-    "ILLINOIS": "IL",
-    "INDIANA": "IN",
-    "IOWA": "IA",
-    "KANSAS": "KS",
-    "KENTUCKY": "KY",
-    "LOUISIANA": "LA",
-    "MAINE": "ME",
-    "MARYLAND": "MD",
-    "MASSACHUSETTS": "MA",
-    "MICHIGAN": "MI",
-    "MINNESOTA": "MN",
-    "MISSISSIPPI": "MS",
-    "MISSOURI": "MO",
-    "MONTANA": "MT",
-    "NEBRASKA": "NE",
-    "NEVADA": "NV",
-    "NEW HAMPSHIRE": "NH",
-    "NEW JERSEY": "NJ",
-    "NEW MEXICO": "NM",
-    "NEW YORK": "NY",
-    "NORTH CAROLINA": "NC",
-    "NORTH DAKOTA": "ND",
-    "OHIO": "OH",
-    "OKLAHOMA": "OK",
-    "OREGON": "OR",
-    "PENNSYLVANIA": "PA",
-    "RHODE ISLAND": "RI",
-    "SOUTH CAROLINA": "SC",
-    "SOUTH DAKOTA": "SD",
-    "TENNESSEE": "TN",
-    "TEXAS": "TX",
-    "UTAH": "UT",
-    "VERMONT": "VT",
-    "VIRGINIA": "VA",
-    "WASHINGTON": "WA",
-    "WEST VIRGINIA": "WV",
-    "WISCONSIN": "WI",
-    "WYOMING": "WY",
-}
 
 
 def money(raw: str) -> str | None:

@@ -29,3 +29,90 @@ def test_a_1099_variant_is_told_apart_by_its_title() -> None:
 def test_dashes_as_ocr_reads_them() -> None:
     assert rules.ssn("SSN 123\u201445\u20146789") == "123-45-6789"
     assert rules.ein("EIN 12~3456789") == "12-3456789"
+
+
+# ---- identity documents, on OCR-like text ---------------------------------------------------------
+
+
+def test_a_passport_is_known_by_its_machine_readable_zone_even_misread() -> None:
+    # The word "PASSPORT" lost, '<' read as 'K', '«' and 'c', a zero read as 'O', spaces let in.
+    text = (
+        "Surname / Nom\nTRAVELER\nNationality\nUNITED STATES OF AMERICA\n"
+        "P«USATRAVE LER<K<HAPPY<<<<KcK<K<Kcccceeeeeey\n"
+        "E00007730O3USA6502056F3010149500101920<091824\n"
+    )
+    doc_type, confidence, _, _ = rules.classify_text(text)
+    assert doc_type is DocType.PASSPORT and confidence >= 0.6
+
+
+def test_a_foreign_passport_mrz_alone_is_a_passport() -> None:
+    text = (
+        "Pasport\nAFIFAH HAIRUDDIN\nP<MYSHAIRUDDIN<<AFIFAH<<<<<<<<<<eeeceeeeeeec<\n"
+        "R000000009MYS7511024F2203104751102076384<<04"
+    )
+    assert rules.classify_text(text)[0] is DocType.PASSPORT
+
+
+def test_an_identity_card_mrz_is_not_a_passport() -> None:
+    text = (
+        "DOCUMENTO NACIONAL DE IDENTIDAD\nIDESPBAA000589599999999R<<<<<<<\n"
+        "8001014F2501017ESP<<<<<<<<<<<7\nESPANOLA<ESPANOLA<<CARMEN<<<<<"
+    )
+    assert rules.classify_text(text)[0] is not DocType.PASSPORT
+
+
+def test_a_licence_without_its_title_is_known_by_its_fields_and_state() -> None:
+    # What OCR keeps of a photographed commercial licence: no "DRIVER LICENSE", misread labels.
+    text = (
+        "CHRIS SMITH\nMain Street, Charleston,\nWV 25301\ncuss A RESTR NONE\nuc# 034568\n"
+        "pos. 03/23/1988\nEXP 03/23/2026\nss: 03/23/2019\nEND. NONE\nsec M\nHGT: 5'11\nwGT. 185LB\neves BLU"
+    )
+    doc_type, confidence, _, _ = rules.classify_text(text)
+    assert doc_type is DocType.DRIVER_LICENSE and confidence >= 0.6
+
+
+def test_a_licence_title_read_without_spaces() -> None:
+    text = "ARIZONA DRIVERLICENSE USA\n9 CLASS D  4d DLN D12345678\n3 DOB 02/01/1957\n1 SAMPLE\nPHOENIX, AZ 85007"
+    assert rules.classify_text(text)[0] is DocType.DRIVER_LICENSE
+
+
+def test_an_ssn_card_with_its_title_lost() -> None:
+    text = "123-45-6789\nTHIS NUMBER HAS BEE NIES TABLISHED FOR\nJOHN DOE\nSIGNATURE"
+    assert rules.classify_text(text)[0] is DocType.SSN_CARD
+
+
+def test_a_w2_mentioning_social_security_is_not_an_ssn_card() -> None:
+    w2 = (
+        "a Employee's social security number 123-45-6789\nb Employer identification number 12-3456789\n"
+        "3 Social security wages 52000.00  4 Social security tax withheld 3224.00\nForm W-2 Wage and Tax Statement"
+    )
+    assert rules.classify_text(w2)[0] is DocType.W2
+    # Even a fragment of one: a card never prints "social security number".
+    fragment = "Employee's social security number\n123-45-6789"
+    assert rules.classify_text(fragment)[0] is not DocType.SSN_CARD
+
+
+def test_a_letter_that_mentions_a_passport_is_not_an_id() -> None:
+    letter = (
+        "Dear client,\nPlease bring your passport, your driver license and your Social Security card to the\n"
+        "appointment. The date of birth and the place of birth on your passport must match your return.\nSincerely,"
+    )
+    assert rules.classify_text(letter)[0] not in (DocType.PASSPORT, DocType.DRIVER_LICENSE, DocType.SSN_CARD)
+
+
+def test_an_ein_with_1099_in_its_digits_is_not_a_1099_mark() -> None:
+    text = (
+        "Form W-2 Wage and Tax Statement\nb Employer identification number 09-1099887\n"
+        "1 Wages, tips, other compensation"
+    )
+    assert rules.classify_text(text)[0] is DocType.W2
+
+
+def test_a_receipt_is_not_a_bill_or_a_letter_about_a_form() -> None:
+    bill = "Monthly statement\nPrincipal $1,000.08\nEscrow $313.70\nTotal Amount Due $2,525.00\nThank you"
+    assert rules.classify_text(bill)[0] is not DocType.RECEIPT
+    letter = (
+        "YOUR 2019 FORM 1095-A HEALTH COVERAGE TAX FORM\nDear\nThis letter includes your Form 1095-A, "
+        "Health Insurance Marketplace Statement.\nSincerely"
+    )
+    assert rules.classify_text(letter)[0] is not DocType.FORM_1095_A
