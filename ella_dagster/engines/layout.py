@@ -33,6 +33,7 @@ from ella_dagster.engines.ocr import PageText, Word
 PHRASE_GAP = 1.2  # words further apart than this many text heights belong to different phrases
 CELL_DEPTH = 10.0  # a cell with no label below it ends this many label heights under its label
 FAR = 6.0  # a value further below its label than this many label heights is doubtful
+UNSURE_OCR = 60.0  # a value word Tesseract is less sure of than this is doubtful
 
 
 @dataclass(frozen=True)
@@ -372,10 +373,29 @@ def _text_in(rows: list[list[Word]], kind: str) -> list[_Candidate]:
         text = " ".join(w.text for w in row)
         if kind == "text" and (text[:1].islower() or not re.search(r"[A-Za-z]{2}", text)):
             continue
+        if kind == "text":
+            row = [w for w in row if re.search(r"[A-Za-z0-9&]", w.text)]  # a lone "." or "|" is a speck
+            text = " ".join(w.text for w in row)
         value = parse(text)
         if value:
-            return [_Candidate(value, tuple(row), True)]
+            return [_Candidate(value, tuple(row), kind != "text" or _plain_name(value))]
     return []
+
+
+_PARTICLES = frozenset({"de", "del", "der", "da", "di", "van", "von", "la", "le", "and", "of", "the"})
+
+
+def _plain_name(value: str) -> bool:
+    """A name as printed: words of 3+ letters or capitalised ("Le", "B."), no case flipping inside a word. Letters
+    read one or two at a time ("Pat rl se Cla W Tra nN") are a spaced-out font Tesseract split."""
+    tokens = value.split()
+    fragments = [
+        t
+        for t in tokens
+        if len(t.strip(".,")) <= 2 and t not in _PARTICLES and not re.fullmatch(r"[A-Z][a-z]?\.?|&", t)
+    ]
+    flipped = [t for t in tokens if re.search(r"[a-z][A-Z]", t) or (t[0].islower() and t not in _PARTICLES)]
+    return not fragments and not flipped
 
 
 def read_cell(layout: Layout, label: Box, kind: str) -> Reading | None:
@@ -412,6 +432,10 @@ def read_cell(layout: Layout, label: Box, kind: str) -> Reading | None:
         score, why = min(score, 0.2), [*why, "crosses the cell border"]
     if span.top - label.bottom > FAR * h:
         score, why = min(score, 0.5), [*why, "far from its label"]
+    # Tesseract's own confidence stays high on some garbage, but a low one is worth hearing: a blurred
+    # digit read as another.
+    if min(w.confidence for w in best.words) < UNSURE_OCR:
+        score, why = min(score, 0.5), [*why, "unsure OCR"]
     if len({c.value for c in candidates}) > 1 and kind in ("money", "ssn", "ein", "tin"):
         score, why = min(score, 0.6), [*why, "several values in the cell"]
     return Reading(best.value, score, ", ".join(why), span)

@@ -66,6 +66,25 @@ def test_stray_characters_in_the_token_score_low() -> None:
     assert scores["wages"] < 0.9
 
 
+def test_a_value_tesseract_is_unsure_of_scores_low() -> None:
+    rows = w2_top()
+    rows[4] = [Word(w.text, w.left, w.top, w.width, w.height, 34.0) for w in rows[4]]
+    found = layout.read_page(DocType.W2, page(*rows))
+    assert found["wages"].score <= 0.5 and found["federal_tax_withheld"].score == 1.0
+
+
+def test_a_name_split_into_letters_is_read_but_not_trusted() -> None:
+    rows = [
+        words("RECIPIENT'S name", 100, 100),
+        words("Pat rl se Cla W Tra nN", 95, 140),
+        words("Street address (including apt. no.)", 100, 220),
+    ]
+    found = layout.read_page(DocType.FORM_1099_INT, page(*rows))
+    assert found["recipient_name"].score < 0.5
+    rows[1] = words("Le Minh", 95, 140)
+    assert layout.read_page(DocType.FORM_1099_INT, page(*rows))["recipient_name"].score == 1.0
+
+
 def test_one_token_read_for_two_fields_scores_low() -> None:
     # Box 2 is empty and its cell's estimate reaches box 1's amount: the same words read twice.
     rows = [r for i, r in enumerate(w2_top()) if i != 5]
