@@ -246,7 +246,7 @@ def _matches(phrase: Phrase, pattern: re.Pattern[str]) -> tuple[Word, ...] | Non
     """The phrase's words from the match's start on (the box number before it included), or None."""
     text, spans, at = "", [], 0
     for word in phrase.words:
-        token = _fuzzy(_norm(word.text))
+        token = _fuzzy(_norm(word.text)).strip(",.;:") or _norm(word.text)  # "Wages. tips." as "wages tips"
         spans.append((at, at + len(token)))
         text += token + " "
         at += len(token) + 1
@@ -501,6 +501,9 @@ def read_page(doc_type: DocType, page: PageText) -> dict[str, Reading]:
                 None,
             )
             more = read_cell(layout, last.box, "text") if last else None
+            split = "first" in _norm(" ".join(w.text for w in label.words))  # a form with a last-name column
+            if more is None and split:  # the second column's label or value lost: the name is likely incomplete
+                reading = Reading(reading.value, min(reading.score, 0.4), "one column only", reading.at)
             if more and len(more.value) < 3:  # a stray mark, not a last name
                 more = Reading(more.value, 0.3, "short")
             if more and more.value not in reading.value:
