@@ -74,8 +74,8 @@ class Outcome:
     # (field confidence >= LOW, exact) for each key field read, when ground-truth fields exist
     field_checks: list[tuple[bool, bool]]
     all_fields: tuple[int, int] | None = None  # (exact, total) over every schema field (blank boxes: None)
-    # (field confidence, exact) for every field the engine read, when ground-truth fields exist
-    field_scores: list[tuple[float, bool]] = field(default_factory=list)
+    # (field, field confidence, exact) for every field the engine read, when ground-truth fields exist
+    field_scores: list[tuple[str, float, bool]] = field(default_factory=list)
     name: str = ""
 
 
@@ -108,13 +108,13 @@ def evaluate(engine: OfflineEngine, data: bytes, mime: str, truth: str, fields: 
         every = (sum(found.get(n) == fields.get(n) for n in schema.field_names), len(schema.field_names))
         scores = engine_field_confidences(extraction, truth, found) if right_type else {}
         checks = [(scores[n] >= LOW, found[n] == fields.get(n)) for n in schema.key_fields if n in scores]
-        scored = [(scores[n], found[n] == fields.get(n)) for n in schema.field_names if n in found and n in scores]
+        scored = [(n, scores[n], found[n] == fields.get(n)) for n in schema.field_names if n in found and n in scores]
     return Outcome(truth, label(result.doc_type), result.confidence, seconds, key, checks, every, scored, name)
 
 
 def reliability(outcomes: list[Outcome]) -> dict:
     """Field confidence bucket -> observed exact match of the values read, and the confident mistakes."""
-    scored = [s for o in outcomes for s in o.field_scores]
+    scored = [(confidence, exact) for o in outcomes for _, confidence, exact in o.field_scores]
     curve = {}
     for low, high in BUCKETS:
         inside = [exact for confidence, exact in scored if low <= confidence < high]
@@ -127,6 +127,15 @@ def reliability(outcomes: list[Outcome]) -> dict:
         "curve": curve,
         f"exact_at_or_above_{TRUSTED}": round(statistics.fmean(trusted), 4) if trusted else None,
         f"wrong_at_or_above_{TRUSTED}": sum(not exact for exact in trusted),
+        # Which fields (type/field: count; names only, never values) were wrong at or above TRUSTED.
+        "confident_mistakes": dict(
+            Counter(
+                f"{o.truth}/{name}"
+                for o in outcomes
+                for name, confidence, exact in o.field_scores
+                if confidence >= TRUSTED and not exact
+            ).most_common()
+        ),
         "fields_read": len(scored),
     }
 
@@ -259,7 +268,7 @@ def print_report(name: str, result: dict, classes: list[str], matrix: Counter) -
         console.print(curve)
         console.print(
             f"wrong values with field confidence >= {TRUSTED}: {reliable[f'wrong_at_or_above_{TRUSTED}']} "
-            f"(exact at >= {TRUSTED}: {reliable[f'exact_at_or_above_{TRUSTED}']})"
+            f"(exact at >= {TRUSTED}: {reliable[f'exact_at_or_above_{TRUSTED}']}) {reliable['confident_mistakes']}"
         )
     console.print(
         "key fields read, exact by field confidence: "
