@@ -92,12 +92,18 @@ class Signature:
 # in. Line 1: "P<" (or a subtype letter), the issuing state, the surname, "<<", the given names.
 # Line 2: document number, check digit, nationality, birth date (YYMMDD), check digit, sex, expiry.
 # Both are upper case by definition: matched case-sensitively.
-MRZ_NAMES_LINE = r"(?-i:(?<![A-Z0-9])P\s?[<«A-Z]\s?[A-Z]{3}\s?[A-Z][A-Z ]{1,40}?[<«]\s?[<«K])"
-MRZ_NUMBERS_LINE = r"(?-i:[A-Z0-9<]{9}\s?[0-9<O]\s?[A-Z<]{3}\s?[0-9O]{6}\s?[0-9<O]\s?[MFX<]\s?[0-9O]{6})"
+MRZ_NAMES_LINE = r"(?-i:(?<![A-Z0-9])P ?[<«A-Z] ?[A-Z]{3} ?[A-Z][A-Z ]{1,40}?[<«] ?[<«K])"
+# Digits as OCR misreads them in the MRZ font: 0/O, 1/I/l, 5/S, 2/Z, 8/B.
+_MRZ_DIGIT = "[0-9OIlSZB]"
+MRZ_NUMBERS_LINE = (
+    rf"(?-i:[A-Z0-9<]{{9}} ?[0-9<OIl] ?[A-Z<]{{3}} ?(?:{_MRZ_DIGIT} ?){{6}}[0-9<OIl] ?[MFX<]"
+    rf" ?(?:{_MRZ_DIGIT} ?){{6}})"
+)
 # A line of 40 or more MRZ characters with a run of filler: a passport's (TD3) MRZ line, also when
 # orientation detection turned the page upside down and the filler reads '>'.
 MRZ_TD3_LINE = r"(?-i:(?=[A-Z0-9<>« ]{0,60}[<>«]{3})(?:[A-Z0-9<>«] ?){40,})"
-MRZ_FILLER = r"(?:[<>«]\s?){5,}"
+# Filler: a run of '<' (or '>' upside down), or a longer one misread as K, k, e, c, s.
+MRZ_FILLER = r"(?:[<>«] ?){5,}|(?-i:[<«K](?: ?[<«Kkecs]){8,})"
 # An identity card's MRZ (TD1: three lines of 30, "I", "A" or "C" then the issuing state) is not a
 # passport's unless the card says it is one (a US passport card).
 MRZ_ID_CARD_LINE = r"(?-i:(?<![A-Z0-9])[IAC][A-Z<][A-Z]{3}[A-Z0-9<]{9}[0-9<][A-Z0-9<]{10,})"

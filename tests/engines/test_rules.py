@@ -1,5 +1,7 @@
 """Evidence rules on text, without OCR."""
 
+import re
+
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.engines import rules
 
@@ -51,6 +53,17 @@ def test_a_foreign_passport_mrz_alone_is_a_passport() -> None:
         "R000000009MYS7511024F2203104751102076384<<04"
     )
     assert rules.classify_text(text)[0] is DocType.PASSPORT
+
+
+def test_an_mrz_with_its_digits_and_filler_misread_is_still_one() -> None:
+    # A photographed page: '<' read as K in groups, digits as letters (5/S, 0/O, 2/Z, 1/I), no title.
+    text = (
+        "UNITED KINGDOM OF GREAT BRITAIN\n707797979\n"
+        "PLGBRPUDARSANK CHE NER TK < KEKE EEK E KK\n7077979792GBRISOSZOIM 17062 24 <<< dK KK KKK KK KO0"
+    )
+    assert rules.classify_text(text)[0] is DocType.PASSPORT
+    # A masked card number read as K's is no MRZ.
+    assert re.search(rules.MRZ_FILLER, "ACCOUNT # KAKK KEK KEKE VISA 3433") is None
 
 
 def test_an_identity_card_mrz_is_not_a_passport() -> None:
