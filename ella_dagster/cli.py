@@ -641,7 +641,7 @@ def print_metrics(db: Database, day, until=None, output: str = "table", calibrat
             f"unclassified {day_summary.unclassified_rate:.0%}"
         )
     else:
-        console.print(f"{_count(sum(r['documents'] for r in rows), 'document-day')} in {len(rows)} rows")
+        console.print(f"{_count(sum(r['documents'] for r in rows), 'document-day')} in {_count(len(rows), 'row')}")
     if not result.predictions:
         console.print(
             f"calibration: no verified documents answered in this span ({result.verified_documents} verified)"
