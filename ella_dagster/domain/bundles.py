@@ -235,10 +235,8 @@ def _decide(current: _Current, page: PageReading) -> Decision:
     # The same type again.
     if s.continued or s.card_back:
         return Decision(n, 0.05, "continued")
-    if not s.title:
-        return Decision(n, 0.1, f"another page of the {page.doc_type.value}")
     if page.tax_year and current.tax_year and page.tax_year != current.tax_year:
-        return Decision(n, 0.95, "a new form for another tax year")
+        return Decision(n, 0.95 if s.title else 0.6, "a new form for another tax year")
     differs = [
         (what, d)
         for what, d in (
@@ -246,11 +244,18 @@ def _decide(current: _Current, page: PageReading) -> Decision:
             ("identity", _identity_differs(page.identity, current.identity)),
         )
     ]
-    if any(d for _, d in differs):
+    if any(d for _, d in differs):  # another payer, employer, person or card number: another paper
         what = next(w for w, d in differs if d)
-        return Decision(n, 0.92, f"a new {page.doc_type.value}: another {what}")
-    if all(d is False for _, d in differs) or (any(d is False for _, d in differs) and page.tax_year):
+        return Decision(n, 0.92 if s.title else 0.88, f"a new {page.doc_type.value}: another {what}")
+    source_differs, identity_differs = (d for _, d in differs)
+    if identity_differs is False:  # the same numbers: the same paper again (Copy C, CORRECTED, a photocopy)
         return Decision(n, 0.08, f"another copy of the same {page.doc_type.value}")
+    if source_differs is False:  # the same payer, the numbers unread: most likely a copy too
+        return Decision(n, 0.15, f"the same {page.doc_type.value} source again")
+    if not s.title:
+        if page.doc_type in ID_CARDS:  # a card has a front and a back: a second front is another card
+            return Decision(n, 0.5, f"another {page.doc_type.value} front; its number unreadable")
+        return Decision(n, 0.1, f"another page of the {page.doc_type.value}")
     return Decision(n, 0.5, f"a new {page.doc_type.value} heading; source and numbers unreadable")
 
 

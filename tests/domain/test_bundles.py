@@ -80,6 +80,33 @@ def test_copies_of_one_w2_are_one_document_two_employees_are_two() -> None:
     assert ranges(spouses) == [(1, 1, DocType.W2), (2, 2, DocType.W2)] and spouses.should_split
 
 
+def test_two_cards_of_one_type_are_two_documents_a_copy_of_one_card_is_one() -> None:
+    untitled = PageSignals()
+    first, second = {"license_number": "C1234567"}, {"license_number": "T7654321"}
+    two = plan_bundle(
+        [
+            page(1, DocType.DRIVER_LICENSE, 0.8, year=None, signals=untitled, identity=first),
+            page(2, DocType.UNKNOWN, 0.17, year=None, signals=PageSignals(card_back=True)),
+            page(3, DocType.DRIVER_LICENSE, 0.8, year=None, signals=untitled, identity=second),
+        ]
+    )
+    assert ranges(two) == [(1, 2, DocType.DRIVER_LICENSE), (3, 3, DocType.DRIVER_LICENSE)] and two.should_split
+    copy = plan_bundle(
+        [
+            page(1, DocType.DRIVER_LICENSE, 0.8, year=None, signals=untitled, identity=first),
+            page(2, DocType.DRIVER_LICENSE, 0.8, year=None, signals=untitled, identity=first),
+        ]
+    )
+    assert len(copy.segments) == 1 and not copy.needs_review
+    unreadable = plan_bundle(
+        [
+            page(1, DocType.DRIVER_LICENSE, 0.8, year=None, signals=untitled, identity=first),
+            page(2, DocType.DRIVER_LICENSE, 0.8, year=None, signals=untitled),
+        ]
+    )
+    assert unreadable.needs_review and not unreadable.should_split
+
+
 def test_one_ocr_misread_digit_is_still_the_same_form() -> None:
     a, b = {"payer_tin": "12-3456789"}, {"payer_tin": "12-3456780"}
     plan = plan_bundle([page(1, DocType.FORM_1099_INT, identity=a), page(2, DocType.FORM_1099_INT, identity=b)])
