@@ -27,7 +27,7 @@ from ella_dagster.db.session import Database
 from ella_dagster.domain import extraction as schemas
 from ella_dagster.domain.bundles import page_range
 from ella_dagster.domain.doc_types import DocType, category_of, is_ocr_eligible
-from ella_dagster.domain.errors import PermanentDocumentError
+from ella_dagster.domain.errors import PermanentDocumentError, TransientDocumentError
 from ella_dagster.domain.field_confidence import doubtful, field_confidences
 from ella_dagster.domain.hashing import NEAR_DUPLICATE_BITS, DocumentHashes, compute_hashes, hamming
 from ella_dagster.domain.naming import NamingComponents, display_name_from_key, renamed_key
@@ -390,6 +390,8 @@ def rename_document(db: Database, store: DocumentStore, doc_id: str) -> StepResu
                 return StepResult(False, "not renamed: renamed by another run", {"key": now})
             if isinstance(exc, IntegrityError | _NotOurs):
                 continue  # the name is another document's: the next candidate
+            if _store_or_database_unavailable(exc):  # an S3 500, a lock: the document's retries, not for ever raw
+                raise TransientDocumentError(f"rename: {exc.__class__.__name__}, key kept for now") from None
             return StepResult(False, f"rename failed, key kept: {exc.__class__.__name__}", {"key": current})
         try:  # the new object is in place, verified and recorded: the old one may go
             store.delete(current)
@@ -400,6 +402,18 @@ def rename_document(db: Database, store: DocumentStore, doc_id: str) -> StepResu
             values={"key": candidate, "previous_key": current, "renamed": True, "old_object_deleted": deleted_old}
         )
     return StepResult(False, "rename failed, key kept: every candidate name is taken", {"key": current})
+
+
+def _store_or_database_unavailable(exc: BaseException) -> bool:
+    """A known outage (a database lock or restart, an S3 5xx/throttle, a connection error), as opposed
+    to a bug or an answer about this document."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from sqlalchemy.exc import DBAPIError
+
+    from ella_dagster.pipeline.intake import is_transient
+
+    known = isinstance(exc, DBAPIError | ClientError | BotoCoreError | OSError)
+    return known and not isinstance(exc, FileExistsError) and is_transient(exc)
 
 
 # 5 --------------------------------------------------------------------------------------------

@@ -182,8 +182,10 @@ def test_a_copy_left_by_an_interrupted_rename_is_taken_up(
         raise ConnectionError("lost the database")
 
     store.copy_if_absent = copy_then_crash  # type: ignore[method-assign]
-    failed = steps.rename_document(database, store, doc)
-    assert not failed.applied and failed.reason == "rename failed, key kept: ConnectionError"
+    from ella_dagster.domain.errors import TransientDocumentError
+
+    with pytest.raises(TransientDocumentError, match="ConnectionError, key kept for now"):  # retried
+        steps.rename_document(database, store, doc)
     assert rows(database, [doc])[0].storage_key == raw.original_key
     assert store.get(raw.original_key).data == data
     store.copy_if_absent = real_copy  # type: ignore[method-assign]
@@ -201,8 +203,10 @@ def test_a_failed_copy_keeps_the_key_and_frees_the_name(database: Database, stor
         raise OSError("store unavailable")
 
     store.put_if_absent = refusing  # type: ignore[method-assign]
-    failed = steps.rename_document(database, store, first)
-    assert (failed.applied, failed.reason) == (False, "rename failed, key kept: OSError")
+    from ella_dagster.domain.errors import TransientDocumentError
+
+    with pytest.raises(TransientDocumentError, match="OSError, key kept for now"):  # the document's retries
+        steps.rename_document(database, store, first)
     store.put_if_absent = real_put  # type: ignore[method-assign]
     [raw] = rows(database, [first])
     assert raw.storage_key == raw.original_key and store.exists(raw.original_key)
@@ -218,3 +222,28 @@ def test_bytes_that_are_not_the_upload_are_not_renamed(database: Database, store
     assert (result.applied, result.reason) == (False, "rename failed, key kept: StoredBytesDiffer")
     assert rows(database, [doc])[0].storage_key == raw.original_key
     assert store.get(raw.original_key) == StoredObject(PNG + b"overwritten", store.get(raw.original_key).metadata)
+
+
+def test_a_store_outage_during_a_rename_is_retried_not_kept_for_ever(
+    database: Database, store: DocumentStore, case_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An S3 500 while copying used to end the stage as 'key kept': the document stayed on its raw key
+    for good. Now the rename fails transiently (the document's retries run it again) and leaves the
+    row and the objects as they were."""
+    from botocore.exceptions import ClientError
+
+    from ella_dagster.domain.errors import TransientDocumentError
+
+    [doc_id] = w2s_of_one_employer(database, store, case_id, "Acme", n=1)
+    [before] = rows(database, [doc_id])
+
+    def outage(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise ClientError({"Error": {"Code": "InternalError"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "Copy")
+
+    monkeypatch.setattr(store, "copy_if_absent", outage)
+    with pytest.raises(TransientDocumentError, match="key kept for now"):
+        steps.rename_document(database, store, doc_id)
+    [after] = rows(database, [doc_id])
+    assert after.storage_key == before.storage_key == before.original_key and store.exists(before.original_key)
+    monkeypatch.undo()
+    assert steps.rename_document(database, store, doc_id).applied  # the retry renames it
