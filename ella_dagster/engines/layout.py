@@ -18,6 +18,7 @@ confidence together with the value's validators and the form's invariants.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import statistics
 from collections.abc import Iterable, Sequence
@@ -256,7 +257,35 @@ def _matches(phrase: Phrase, pattern: re.Pattern[str]) -> tuple[Word, ...] | Non
     first = next(i for i, (s, e) in enumerate(spans) if e > m.start())
     if first and _BOX_ID.match(_norm(phrase.words[first - 1].text)):
         first -= 1
-    return phrase.words[first:]
+    words = phrase.words[first:]
+    while len(words) > 1 and not re.search(r"[A-Za-z0-9]", words[-1].text):  # a "$" of the next cell
+        words = words[:-1]
+    return words
+
+
+def _label_text(words: Sequence[Word]) -> str:
+    return " ".join(_fuzzy(_norm(w.text)).strip(",.;:") or _norm(w.text) for w in words)
+
+
+def _split(phrase: Phrase, patterns: Sequence[re.Pattern[str]]) -> list[Phrase]:
+    """A phrase holding two labels printed close together ("PAYER'S TIN RECIPIENT'S TIN", "4 Federal income
+    tax withheld 5 Investment expenses") as one phrase per label: cut where a label or a box number
+    followed by a capitalised word starts."""
+    ws = phrase.words
+    cuts = set()
+    for i in range(1, len(ws)):
+        token = _norm(ws[i].text)
+        numbered = _BOX_ID.match(token) and not re.fullmatch(r"[a-f]", token)  # "a", "b": words too
+        if numbered and i + 1 < len(ws) and re.match(r"[A-Z]", ws[i + 1].text):
+            cuts.add(i)
+        elif i > 1 or not _BOX_ID.match(_norm(ws[0].text)):
+            rest = _label_text(ws[i:])
+            if any(p.match(rest) for p in patterns):
+                cuts.add(i)
+    if not cuts:
+        return [phrase]
+    bounds = [0, *sorted(cuts), len(ws)]
+    return [Phrase(ws[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
 # ---- cells -------------------------------------------------------------------------------------
@@ -273,8 +302,8 @@ class Layout:
 
     @classmethod
     def of(cls, words: Sequence[Word], extra_labels: Iterable[re.Pattern[str]] = ()) -> Layout:
-        found = phrases(words)
         extra = list(extra_labels)
+        found = [part for p in phrases(words) for part in _split(p, extra)]
         labels = [p for p in found if _is_label_like(p) or any(_matches(p, x) for x in extra)]
         label_ids = {id(w) for p in labels for w in p.words}
         values = tuple(w for w in words if id(w) not in label_ids and w.text.strip())
@@ -288,7 +317,7 @@ class Layout:
         def below(l0: float, r0: float, limit: int) -> int:
             bottom = limit
             for b in self.borders:  # the nearest label below, over the given columns
-                if b.top > label.bottom + h / 3 and _overlap(b.left, b.right, l0, r0) > 0:
+                if b.top > label.bottom + h / 3 and _overlap(b.left, b.right, l0, r0) > h / 2:
                     bottom = min(bottom, b.top - 2)
             return bottom
 
@@ -375,6 +404,8 @@ def _text_in(rows: list[list[Word]], kind: str) -> list[_Candidate]:
             continue
         if kind == "text":
             row = [w for w in row if re.search(r"[A-Za-z0-9&]", w.text)]  # a lone "." or "|" is a speck
+            while len(row) > 1 and re.fullmatch(r"\d{1,2}[a-z]?", row[-1].text):  # a box number, not the name
+                row = row[:-1]
             text = " ".join(w.text for w in row)
         value = parse(text)
         if value:
