@@ -33,7 +33,8 @@ from dagster._core.definitions.data_version import (
 )
 
 from ella_dagster.assets.metadata import document_identity, to_metadata
-from ella_dagster.config import current
+from ella_dagster.config import Settings, current
+from ella_dagster.domain.hashing import NEAR_DUPLICATE_BITS
 from ella_dagster.engines import code_version
 from ella_dagster.pipeline.batch import STAGES, DocumentFailure, StageOutcome, process_batch
 from ella_dagster.resources import DatabaseResource, DocumentStoreResource, EngineResource
@@ -46,7 +47,31 @@ _settings = current()  # the code location's settings, read once
 # In-flight calls to a cloud engine are capped by a Dagster pool (limit in dagster.yaml); the
 # requests-per-minute limit itself is shared through the database (ella_dagster.ratelimit).
 ENGINE_POOL = "gemini" if _settings.engine == "gemini" else None
-CODE_VERSIONS = {"classification": code_version(_settings)}
+
+
+def stage_code_versions(settings: Settings) -> dict[str, str]:
+    """Each stage's code version: what its result depends on, so a change marks exactly the stages it
+    affects as unsynced in the UI (and their documents for `ella reclassify`): the engine and its
+    rules or prompt for classification and extraction, the thresholds for routing, the naming
+    convention for renamed_key, the extraction schemas for extraction and the digital doc."""
+    from ella_dagster.domain import naming, routing
+    from ella_dagster.domain.extraction import SCHEMAS
+
+    schemas = hashlib.sha256(
+        json.dumps(sorted((t.value, s.version) for t, s in SCHEMAS.items())).encode()
+    ).hexdigest()[:8]
+    engine = code_version(settings)
+    return {
+        "document_hash": f"sha256+phash-{NEAR_DUPLICATE_BITS}",
+        "classification": engine,
+        "routing": f"review-{routing.REVIEW_THRESHOLD}+auto-{routing.AUTO_LINK_THRESHOLD}",
+        "renamed_key": f"naming-{naming.NAMING_VERSION}",
+        "ocr_extract": f"{engine}+schemas-{schemas}",
+        "digital_doc": f"schemas-{schemas}",
+    }
+
+
+CODE_VERSIONS = stage_code_versions(_settings)
 MAX_FAILED_LISTED = 20
 
 SPECS = [

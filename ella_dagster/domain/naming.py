@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ella_dagster.domain.doc_types import DocType, short_code
 
+NAMING_VERSION = "1"  # bump when the convention below changes: every renamed_key becomes stale
 MAX_NAME_LENGTH = 60  # the whole file name, extension included
 SOURCE_MAX = 20
 CLIENT_MAX = 20
