@@ -34,7 +34,8 @@ from ella_dagster.engines.ocr import PageText, Word
 PHRASE_GAP = 1.2  # words further apart than this many text heights belong to different phrases
 CELL_DEPTH = 10.0  # a cell with no label below it ends this many label heights under its label
 FAR = 6.0  # a value further below its label than this many label heights is doubtful
-UNSURE_OCR = 60.0  # a value word Tesseract is less sure of than this is doubtful
+UNSURE_OCR = 60.0  # a value word Tesseract is less sure of than this is unsure (a misread digit)...
+DOUBTFUL_OCR = 80.0  # ... and under this not to be trusted (clean values read at 87-96 on photos)
 
 
 @dataclass(frozen=True)
@@ -465,8 +466,11 @@ def read_cell(layout: Layout, label: Box, kind: str) -> Reading | None:
         score, why = min(score, 0.5), [*why, "far from its label"]
     # Tesseract's own confidence stays high on some garbage, but a low one is worth hearing: a blurred
     # digit read as another.
-    if min(w.confidence for w in best.words) < UNSURE_OCR:
+    ocr = min(w.confidence for w in best.words)
+    if ocr < UNSURE_OCR:
         score, why = min(score, 0.5), [*why, "unsure OCR"]
+    elif ocr < DOUBTFUL_OCR:  # under the trusted line, not under review
+        score, why = min(score, 0.8), [*why, "doubtful OCR"]
     if len({c.value for c in candidates}) > 1 and kind in ("money", "ssn", "ein", "tin"):
         score, why = min(score, 0.6), [*why, "several values in the cell"]
     return Reading(best.value, score, ", ".join(why), span)

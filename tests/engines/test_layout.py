@@ -71,6 +71,9 @@ def test_a_value_tesseract_is_unsure_of_scores_low() -> None:
     rows[4] = [Word(w.text, w.left, w.top, w.width, w.height, 34.0) for w in rows[4]]
     found = layout.read_page(DocType.W2, page(*rows))
     assert found["wages"].score <= 0.5 and found["federal_tax_withheld"].score == 1.0
+    rows[4] = [Word(w.text, w.left, w.top, w.width, w.height, 72.0) for w in rows[4]]
+    wages = layout.read_page(DocType.W2, page(*rows))["wages"]
+    assert field_confidences(DocType.W2, {"wages": wages.value}, {"wages": wages.score})["wages"] < 0.9
 
 
 def test_a_name_split_into_letters_is_read_but_not_trusted() -> None:
