@@ -13,7 +13,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from ella_dagster.db.models import ClassificationResult, RawImage
 from ella_dagster.db.session import Database
-from ella_dagster.domain.routing import AUTO_LINK_THRESHOLD, REVIEW_THRESHOLD
+from ella_dagster.domain.routing import AUTO_LINK_THRESHOLD, REVIEW_THRESHOLD, Route, decide_route
 
 ALL_STEPS = ["document_hash", "classification", "routing", "renamed_key", "ocr_extract", "digital_doc"]
 FROM_CLASSIFICATION = ALL_STEPS[1:]
@@ -90,14 +90,15 @@ class StaleDocument:
 
     doc_id: str
     doc_type: str | None
-    stages: tuple[str, ...]  # "classification" (engine version), "ocr_extract" (schema version)
+    stages: tuple[str, ...]  # "classification" (engine), "routing" (thresholds), "ocr_extract" (schema)
 
 
 def stale_documents(db: Database, engine_version: str, ids: list[str] | None = None) -> list[StaleDocument]:
     """Documents whose latest classification came from another engine version than `engine_version`
-    (a staff decision is never out of date), or whose extraction used an older schema version than
-    its type's current one. Routing thresholds and the naming convention leave no version in the
-    database, so they are not seen here."""
+    (a staff decision is never out of date), whose route is not what the current thresholds give for
+    its confidence (the thresholds changed since it was routed), or whose extraction used an older
+    schema version than its type's current one. The naming convention's version is the renamed_key
+    stage's code version in Dagster (`assets/documents.py`); it leaves nothing in the database."""
     from ella_dagster.db.models import Extraction
     from ella_dagster.domain.extraction import schema_for
 
@@ -107,7 +108,14 @@ def stale_documents(db: Database, engine_version: str, ids: list[str] | None = N
         .subquery()
     )
     query = (
-        select(RawImage.id, RawImage.classified_type, ClassificationResult.engine, ClassificationResult.engine_version)
+        select(
+            RawImage.id,
+            RawImage.classified_type,
+            ClassificationResult.engine,
+            ClassificationResult.engine_version,
+            RawImage.route,
+            ClassificationResult.confidence,
+        )
         .join(newest, newest.c.raw_image_id == RawImage.id)
         .join(ClassificationResult, ClassificationResult.id == newest.c.id)
         .order_by(RawImage.id)
@@ -119,10 +127,13 @@ def stale_documents(db: Database, engine_version: str, ids: list[str] | None = N
         schemas = dict(s.execute(select(Extraction.raw_image_id, Extraction.schema_version)).all())
         types = dict(s.execute(select(Extraction.raw_image_id, Extraction.doc_type)).all())
     stale = []
-    for doc_id, doc_type, engine, version in rows:
+    routes = {r.value for r in Route}
+    for doc_id, doc_type, engine, version, route, confidence in rows:
         stages = []
         if engine != "staff" and version != engine_version:
             stages.append("classification")
+        if engine != "staff" and route in routes and decide_route(confidence).value != route:
+            stages.append("routing")
         if doc_id in schemas:
             schema = schema_for(types[doc_id])
             if schema is not None and schema.version != schemas[doc_id]:

@@ -334,3 +334,12 @@ def test_reclassify_stale_selects_what_predates_the_current_versions(
     assert main(["reclassify", "--stale", "--dry-run", "--doc-type", "1099-INT"]) == 0
     out = capsys.readouterr().out
     assert "1 stale document of 1" in out and "FORM_1099_INT 1; out of date: ocr_extract 1" in out
+
+    # A threshold change: the documents it would route differently are routing-stale, not
+    # classification-stale (their engine answers are current).
+    from ella_dagster.domain import routing
+
+    monkeypatch.setattr(routing, "AUTO_LINK_THRESHOLD", 0.999)
+    assert main(["reclassify", "--stale", "--dry-run", "--doc-type", "W-2"]) == 0
+    out = capsys.readouterr().out
+    assert "1 stale document of 1" in out and "W2 1; out of date: routing 1" in out and "classification" not in out
