@@ -177,7 +177,6 @@ def _tins_by_position(specs: Any, found: dict[str, Any], text: str) -> None:
 # A value read from the text lines only (no cell around it): the next line after a label may belong to a
 # neighbouring box. Its field's confidence stays under the trusted line unless a form rule vouches for it.
 TEXT_READING = 0.6
-AGREED_READING = 1.0  # the cell and the text lines read the same value
 
 
 def _from_text(doc_type: DocType, text: str) -> dict[str, Any]:
@@ -200,10 +199,8 @@ def read_fields(doc_type: DocType, page: PageText | str) -> tuple[dict[str, Any]
     by_text = {k: v for k, v in _from_text(doc_type, page.text).items() if v not in (None, "")}
     by_cell = layout.read_page(doc_type, page)
     found, readings = dict(by_text), dict.fromkeys(by_text, TEXT_READING)
-    for name, reading in by_cell.items():
-        agreed = by_text.get(name) == reading.value
-        found[name] = reading.value
-        readings[name] = max(reading.score, AGREED_READING if agreed and reading.score >= 0.5 else 0.0)
+    for name, reading in by_cell.items():  # the cell wins (the text lines read the same OCR words: no vote)
+        found[name], readings[name] = reading.value, reading.score
     return found, readings
 
 
