@@ -80,7 +80,7 @@ console = Console(width=None if sys.stdout.isatty() else 140)
 BIN = Path(sys.executable).parent
 RESULTS = Path(__file__).with_name("results")
 PG_ADMIN_DSN = os.environ.get("ELLA_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-TERMINAL = ("LINKED", "DUPLICATE", "UNCLASSIFIED", "FAILED", "CLASSIFIED")
+TERMINAL = ("LINKED", "DUPLICATE", "UNCLASSIFIED", "FAILED", "CLASSIFIED", "SPLIT")
 BAD_KINDS = ("corrupt_png", "truncated_png", "lying_pdf", "huge_png")
 # Processed fraction of N at which each fault fires.
 RUN_KILLS_AT = (0.12, 0.33, 0.52, 0.71, 0.86)
@@ -211,10 +211,12 @@ def expected_outcome(doc: Doc, is_copy: bool) -> tuple[str, ...]:
     kind = doc.kind
     if kind in BAD_KINDS:
         return ("FAILED",)
-    if is_copy:
-        return ("DUPLICATE",)
+    if kind == "pdf":  # a 1099-INT and a CORRECTED one of another payer: two papers, split (issue 14)
+        return ("SPLIT", "DUPLICATE")
+    if is_copy:  # the first of the same bytes to be hashed is the original: a copy may be it
+        return ("DUPLICATE", "UNCLASSIFIED") if kind == "unknown_letter" else ("DUPLICATE", "LINKED")
     if kind == "unknown_letter":
-        return ("UNCLASSIFIED",)
+        return ("UNCLASSIFIED", "DUPLICATE")
     if kind == "photo_of_earlier":
         return ("DUPLICATE", "LINKED", "CLASSIFIED", "UNCLASSIFIED")
     return ("LINKED", "CLASSIFIED", "UNCLASSIFIED", "DUPLICATE")  # a misread photo may land low
@@ -805,7 +807,10 @@ def audit(
     not_terminal = sorted(
         i for i in accepted if i not in rows or rows[i].processed_at is None or rows[i].status not in TERMINAL
     )
-    extra_rows = sorted(set(rows) - set(accepted))
+    # The documents a split upload became (issue 14) are documents too: each must end terminal.
+    children = sorted(i for i, r in rows.items() if i not in accepted and r.parent_id in accepted)
+    not_terminal += [i for i in children if rows[i].processed_at is None or rows[i].status not in TERMINAL]
+    extra_rows = sorted(set(rows) - set(accepted) - set(children))
     statuses = Counter(rows[i].status for i in accepted if i in rows)
     by_kind: dict[str, Counter[str]] = {}
     unexpected = []
@@ -941,6 +946,7 @@ def audit(
         "terminal_states": dict(sorted(statuses.items())),
         "lost": {"count": len(missing) + len(unfinished), "no_row": missing, "processed_at_null": unfinished},
         "stuck": {"count": len(not_terminal), "ids": not_terminal[:50]},
+        "split_children": {"count": len(children), "states": dict(Counter(rows[i].status for i in children))},
         "duplicated": {
             "count": len(duplicated_digital) + len(extra_rows) + len(stray_digital) + len(duplicate_actions),
             "digital_docs_per_upload_gt_1": duplicated_digital,
@@ -1315,6 +1321,7 @@ def print_summary(results: list[dict[str, Any]]) -> None:
         lambda r: f"[red]{n}[/red]" if (n := r["copies_linked_twice"]["count"]) else 0,
     )
     row("stuck", lambda r: r["stuck"]["count"])
+    row("split into documents", lambda r: f"{r['split_children']['count']} {fmt(r['split_children']['states'])}")
     row("overwritten", lambda r: f"{r['overwritten']['count']} of {r['overwritten']['checked']} checked")
     row("objects missing", lambda r: r["objects_missing"]["count"])
     row("renamed", lambda r: r["renamed"])
