@@ -19,6 +19,13 @@ and rules per page, then `domain.bundles.plan_bundle`); no database, no Dagster.
 
 `report(...)` returns the same figures as a dict (for benchmarks/accuracy.py); results also go to
 benchmarks/results/bundles.json (git-ignored). Goal: >= 95 % of clean-scan bundles split exactly.
+
+Figures of 2026-12-02 (seed 14, this 2-core machine shared with other work, so s/page is high):
+- on ddf5e53: clean 40 bundles / 263 pages: boundary P 100 %, R 98.8 %, exact and typed 95.0 %;
+  photographed 16 / 109 pages: P 100 %, R 95.5 %, exact 81.2 %; real IRS layouts 10 / 53 pages: 100 %;
+  single multi-page documents 10: none split. Every miss: two ID cards of one type in a row, merged.
+- on 4d8cb8e (a differing card number starts a new card): clean 40 / 263 pages: P 100 %, R 100 %,
+  exact and typed 100 %, none to review (photographed, real and single sets not re-run).
 """
 
 from __future__ import annotations
