@@ -449,7 +449,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     extraction and the checklist follow it (pipeline/verify.py)."""
     from ella_dagster.domain.doc_types import DocType
     from ella_dagster.engines import engine_for
-    from ella_dagster.pipeline.verify import DocumentInFlight, UnknownDocument, verify_document
+    from ella_dagster.pipeline.verify import DocumentInFlight, SplitUpload, UnknownDocument, verify_document
     from ella_dagster.resources import resources_from_settings
 
     settings = Settings.from_env()
@@ -463,6 +463,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 2
     except DocumentInFlight:
         error_line(f"document {args.document} is being processed; verify it when its run is done", "verify")
+        return 2
+    except SplitUpload:
+        error_line(f"upload {args.document} was split into documents: verify those (ella show it)", "verify")
         return 2
     reported = _report_verification(db, outcome)
     if args.json:

@@ -57,20 +57,23 @@ def wait_until_processed(
     daemon: subprocess.Popen[bytes] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> bool:
-    """True once the documents (these ids, or this many of any) are processed in the database and no
-    run is in flight; False on timeout or when the daemon exits first."""
-    from sqlalchemy import func, select
+    """True once the documents (these ids and any documents split out of them, or this many of any)
+    are processed in the database and no run is in flight; False on timeout or when the daemon exits
+    first."""
+    from sqlalchemy import func, or_, select
 
     from ella_dagster.db.models import RawImage
 
-    expected = ids if isinstance(ids, int) else len(ids)
     query = select(func.count()).where(RawImage.processed_at.is_not(None))
-    if not isinstance(ids, int):
-        query = query.where(RawImage.id.in_(list(ids)))
+    family = None
+    if not isinstance(ids, int):  # the uploads and the documents a split made of them (issue 14)
+        family = or_(RawImage.id.in_(list(ids)), RawImage.parent_id.in_(list(ids)))
+        query = query.where(family)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.transaction() as s:
             done = s.scalar(query) or 0
+            expected = ids if family is None else s.scalar(select(func.count()).where(family)) or 0
         if on_progress:
             on_progress(done)
         if done >= expected and runs_in_flight(instance) == 0:

@@ -9,7 +9,7 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ella_dagster import samples
 from ella_dagster.config import Settings
@@ -59,14 +59,16 @@ def wait_for(db: Database, ids: list[str], timeout: float, daemon: subprocess.Po
 
 
 def print_table(db: Database, ids: list[str]) -> None:
-    table = Table(title="ella_dagster demo: one row per upload")
+    table = Table(title="ella_dagster demo: one row per upload and per document split out of one")
     for column in ("file", "status", "doc type", "confidence", "route", "new key", "fields", "error"):
         table.add_column(column, overflow="fold")
     with db.transaction() as s:
-        for raw in s.scalars(select(RawImage).where(RawImage.id.in_(ids)).order_by(RawImage.id)):
+        family = or_(RawImage.id.in_(ids), RawImage.parent_id.in_(ids))  # a split upload's documents too
+        for raw in s.scalars(select(RawImage).where(family).order_by(RawImage.id)):
             extraction = s.get(Extraction, raw.id)
+            pages = f" (pages {raw.page_start}-{raw.page_end})" if raw.parent_id else ""
             table.add_row(
-                raw.original_filename,
+                raw.original_filename + pages,
                 raw.status,
                 raw.classified_type or "-",
                 f"{raw.ai_confidence:.2f}" if raw.ai_confidence is not None else "-",

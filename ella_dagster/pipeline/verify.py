@@ -38,6 +38,10 @@ class DocumentInFlight(RuntimeError):
     """The pipeline is working on the document right now: verify it once its run is done."""
 
 
+class SplitUpload(ValueError):
+    """An upload split into documents has no type of its own: its documents are verified instead."""
+
+
 @dataclass
 class VerifyOutcome:
     """What a verification did; ids, types and states only (no file names, no field values)."""
@@ -74,8 +78,10 @@ def verify_document(
         raw = s.get(RawImage, doc_id)
         if raw is None:
             raise UnknownDocument(doc_id)
-        if raw.status in ("UPLOADED", "PROCESSING") and raw.processed_at is None:
+        if raw.processed_at is None:  # queued, or a run is between its stages (CLASSIFIED, not yet linked)
             raise DocumentInFlight(doc_id)
+        if raw.status == "SPLIT":
+            raise SplitUpload(doc_id)
         latest = steps.latest_classification(s, doc_id)
         engine_answer = _latest_engine_answer(s, doc_id)
         already = latest is not None and latest.engine == STAFF_ENGINE and latest.doc_type == doc_type.value

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from ella_dagster import metrics
-from ella_dagster.db.models import Action, ChecklistItem, ClassificationResult, DigitalDoc, RawImage
+from ella_dagster.db.models import Action, ChecklistItem, ClassificationResult, DigitalDoc, RawImage, utcnow
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.engines import OfflineEngine
 from ella_dagster.pipeline import steps
-from ella_dagster.pipeline.verify import DocumentInFlight, UnknownDocument, verify_document
+from ella_dagster.pipeline.verify import DocumentInFlight, SplitUpload, UnknownDocument, verify_document
 from tests.support.pipeline import ingest, snapshot
 
 pytestmark = [pytest.mark.slow]
@@ -149,4 +149,13 @@ def test_unknown_and_in_flight_documents_are_refused(database, local_store, case
         verify_document(database, local_store, OfflineEngine(), "upl_nope", DocType.W2)
     [doc] = ingest(database, local_store, case_id, [("w2.png", generated["w2"].data)])
     with pytest.raises(DocumentInFlight):
+        verify_document(database, local_store, OfflineEngine(), doc, DocType.W2)
+    with database.transaction() as s:  # classified but not yet through its run: still in flight
+        s.get(RawImage, doc).status = "CLASSIFIED"
+    with pytest.raises(DocumentInFlight):
+        verify_document(database, local_store, OfflineEngine(), doc, DocType.W2)
+    with database.transaction() as s:  # a split upload has no type of its own
+        raw = s.get(RawImage, doc)
+        raw.status, raw.processed_at = "SPLIT", utcnow()
+    with pytest.raises(SplitUpload):
         verify_document(database, local_store, OfflineEngine(), doc, DocType.W2)
