@@ -814,7 +814,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
             "category": category_of(result.doc_type).value,
             "pages": pages,
             "fields": shown,
-            "field_confidence": field_confidences(result.doc_type, fields),
+            "field_confidence": field_confidences(
+                result.doc_type, fields, extraction.readings() if extraction else None
+            ),
         }
         if args.json:
             print(json.dumps(record, ensure_ascii=False))

@@ -65,15 +65,15 @@ def wait_until_processed(
     from ella_dagster.db.models import RawImage
 
     query = select(func.count()).where(RawImage.processed_at.is_not(None))
-    family = None
+    children = None
     if not isinstance(ids, int):  # the uploads and the documents a split made of them (issue 14)
-        family = or_(RawImage.id.in_(list(ids)), RawImage.parent_id.in_(list(ids)))
-        query = query.where(family)
+        query = query.where(or_(RawImage.id.in_(list(ids)), RawImage.parent_id.in_(list(ids))))
+        children = select(func.count()).where(RawImage.parent_id.in_(list(ids)))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.transaction() as s:
             done = s.scalar(query) or 0
-            expected = ids if family is None else s.scalar(select(func.count()).where(family)) or 0
+            expected = ids if children is None else len(ids) + (s.scalar(children) or 0)
         if on_progress:
             on_progress(done)
         if done >= expected and runs_in_flight(instance) == 0:

@@ -88,7 +88,6 @@ def refresh_metrics(settings: Settings) -> None:
 
     from ella_dagster.assets import confidence_metrics
     from ella_dagster.cli import print_metrics
-    from ella_dagster.resources import DatabaseResource
 
     today = dt.date.today()
     with DagsterInstance.get() as instance:
@@ -97,7 +96,8 @@ def refresh_metrics(settings: Settings) -> None:
             partition_key=today.isoformat(),
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-            resources={"db": DatabaseResource(url=settings.database_url)},
+            # The asset's own resources as the code location builds them (db; engine for its version).
+            resources={k: v for k, v in resources_from_settings(settings).items() if k in ("db", "engine")},
             raise_on_error=False,
         )
     checks = {c.check_name: "passed" if c.passed else "FAILED" for c in result.get_asset_check_evaluations()}

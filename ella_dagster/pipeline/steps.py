@@ -423,7 +423,7 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
         status, doc_type = raw.status, DocType(raw.classified_type) if raw.classified_type else None
         original = s.get(Extraction, raw.duplicate_of_id) if raw.duplicate_of_id else None
         if status == "DUPLICATE" and original is not None:
-            _upsert_extraction(
+            reused = _upsert_extraction(
                 s,
                 doc_id,
                 original.doc_type,
@@ -432,6 +432,7 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
                 original.validation_errors,
                 original.engine + " (reused)",
             )
+            reused.field_confidences = original.field_confidences  # they weighed the original's readings
             return StepResult(values={"reused_from": raw.duplicate_of_id, "fields": len(original.data)})
     if status == "SPLIT":
         return StepResult(False, "not extracted: split into child documents")
@@ -448,8 +449,9 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
     invalid = {e.split(":", 1)[0] for e in errors}
     valid = {k: v for k, v in merged.items() if k not in invalid}
     with db.transaction() as s:
+        readings = {k: v for k, v in extraction.readings().items() if k in valid}  # how each was read
         row = _upsert_extraction(
-            s, doc_id, doc_type.value, valid, [p.confidence for p in extraction.pages], errors, engine.name
+            s, doc_id, doc_type.value, valid, [p.confidence for p in extraction.pages], errors, engine.name, readings
         )
     return StepResult(
         values={
@@ -484,6 +486,7 @@ def _upsert_extraction(
     page_confidences: list[float],
     errors: list[str],
     engine: str,
+    readings: dict[str, float] | None = None,
 ) -> Extraction:
     schema = schemas.schema_for(doc_type)
     assert schema is not None
@@ -493,7 +496,7 @@ def _upsert_extraction(
     row.doc_type, row.data, row.status, row.schema_version = doc_type, data, status, schema.version
     row.confidence = schemas.confidence_for(doc_type, data) if data else 0.0
     row.page_count, row.page_confidences = len(page_confidences), page_confidences
-    row.field_confidences = field_confidences(doc_type, data)
+    row.field_confidences = field_confidences(doc_type, data, readings)
     row.validation_errors, row.engine = errors, engine
     session.add(row)
     session.flush()

@@ -37,7 +37,8 @@ def test_w2_goes_all_the_way_to_linked(database, local_store, case_id, generated
         assert local_store.exists(raw.storage_key) and not local_store.exists(raw.original_key)
         digital = s.get(DigitalDoc, f"dd_{doc}")
         assert digital.extracted_data["wages"] == generated["w2"].fields["wages"]
-        assert digital.status == "EXTRACTED" and digital.ai_confidence == 0.99
+        # Every key field found; the schema's optional state boxes (W-2 1.1) are not on this sample.
+        assert digital.status == "EXTRACTED" and 0.95 <= digital.ai_confidence < 1
         item = s.get(ChecklistItem, raw.checklist_item_id)
         assert (item.status, item.received_count) == ("HAS_DIGITAL", 1)
         assert s.scalar(select(func.count()).select_from(Action)) == 0
