@@ -4,7 +4,9 @@
 - real layouts: the official IRS fillable PDFs of ../shared/corpus/real filled with consistent
   fictitious values (ella_dagster/real_forms.py), as image-only scans and as photo-like versions;
 - the real public corpus (../shared/corpus/real, not tuned on), clean and photo-like (samples.photo_like
-  of each document's first page), for classification only (no box-level labels).
+  of each document's first page), for classification only (no box-level labels);
+- bundles: scanned bundles split into documents (benchmarks/bundles.py: boundary precision/recall,
+  bundles split exactly and typed).
 
 For each: the confusion matrix, per-class precision/recall, top-1, macro-F1, accuracy per confidence
 band, precision of auto-linked documents, expected calibration error, key-field and all-field exact
@@ -16,7 +18,7 @@ readings of each field when its Extraction gives them.
 
     python benchmarks/accuracy.py [--per-type 4] [--layout-per-type 20] [--layout-types W2,FORM_1099_INT]
                                   [--layout-extras]
-                                  [--only generated,generated-photo,layouts,layouts-photo,corpus,corpus-photo]
+                                  [--only generated,generated-photo,layouts,layouts-photo,corpus,corpus-photo,bundles]
                                   [--no-real] [--seed 2026] [--out benchmarks/results/accuracy.json]
 
 Results go to benchmarks/results/accuracy.json (git-ignored) unless --out. OTHER and UNKNOWN count as one negative
@@ -53,7 +55,7 @@ from ella_dagster.engines import OfflineEngine  # noqa: E402
 
 console = Console(width=160)
 NEGATIVE = "OTHER/UNKNOWN"
-SETS = ("generated", "generated-photo", "layouts", "layouts-photo", "corpus", "corpus-photo")
+SETS = ("generated", "generated-photo", "layouts", "layouts-photo", "corpus", "corpus-photo", "bundles")
 # Field-confidence buckets of the reliability curve: [low, high).
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 1.01))
 TRUSTED = 0.9  # a value at or above this must be right (issue #11: >= 99 %, none wrong on scans)
@@ -371,6 +373,12 @@ def main() -> None:
         if key in chosen and real_documents():
             name = "real public corpus, photo-like (not tuned on)" if photo else "real public corpus (not tuned on)"
             results[name] = report(name, corpus_outcomes(engine, random.Random(args.seed + 7), photo))
+    if "bundles" in chosen:  # scanned bundles split into documents (issue 14): benchmarks/bundles.py
+        sys.path.insert(0, str(Path(__file__).parent))
+        import bundles
+
+        results["bundles"] = figures = bundles.report()
+        console.print(bundles._table(figures))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
     summary = Table(title="summary")
