@@ -86,6 +86,27 @@ _NOT_EXTRACTED = frozenset(
     }
 )
 OCR_ELIGIBLE: frozenset[DocType] = frozenset(DocType) - _NOT_EXTRACTED
+# Papers with no tax year of their own (identity documents, unknown paper): none is read or named.
+NO_TAX_YEAR = frozenset(
+    {
+        DocType.SSN_CARD,
+        DocType.DRIVER_LICENSE,
+        DocType.PASSPORT,
+        DocType.BIRTH_CERTIFICATE,
+        DocType.UNKNOWN,
+        DocType.OTHER,
+    }
+)
+# The information returns that share the payer/recipient block (payer's name, TINs, recipient's name).
+PAYER_FORMS = (
+    DocType.FORM_1099_INT,
+    DocType.FORM_1099_NEC,
+    DocType.FORM_1099_DIV,
+    DocType.FORM_1099_MISC,
+    DocType.FORM_1099_K,
+    DocType.FORM_1099_R,
+    DocType.FORM_1099_G,
+)
 
 
 def category_of(doc_type: DocType | str) -> Category:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.doc_types import PAYER_FORMS, DocType
 from ella_dagster.domain.extraction import schema_for
 from ella_dagster.engines import layout, rules
 from ella_dagster.engines.ocr import PageText
@@ -117,15 +117,7 @@ SOURCE_FIELD = {
     DocType.W2: "employer_name",
     **{
         t: "payer_name"
-        for t in (
-            DocType.FORM_1099_INT,
-            DocType.FORM_1099_NEC,
-            DocType.FORM_1099_DIV,
-            DocType.FORM_1099_MISC,
-            DocType.FORM_1099_K,
-            DocType.FORM_1099_R,
-            DocType.FORM_1099_G,
-        )
+        for t in PAYER_FORMS
     },
     DocType.SCHEDULE_K1: "partnership_name",
     DocType.FORM_1098: "lender_name",

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.doc_types import PAYER_FORMS, DocType
 from ella_dagster.domain.extraction import schema_for
 from ella_dagster.engines import rules
 from ella_dagster.engines.ocr import PageText, Word
@@ -206,15 +206,7 @@ LABELS: dict[DocType, dict[str, str]] = {
     DocType.W2: W2_LABELS,
     **{
         t: _PARTY_LABELS
-        for t in (
-            DocType.FORM_1099_INT,
-            DocType.FORM_1099_NEC,
-            DocType.FORM_1099_DIV,
-            DocType.FORM_1099_MISC,
-            DocType.FORM_1099_K,
-            DocType.FORM_1099_R,
-            DocType.FORM_1099_G,
-        )
+        for t in PAYER_FORMS
     },
 }
 LAST_NAME = r"^last name\b"

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import time
 
-from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.doc_types import NO_TAX_YEAR, DocType
 from ella_dagster.domain.extraction import confidence_for, schema_for
 from ella_dagster.engines import fields, rules
 from ella_dagster.engines.base import Classification, Extraction, PageFields
 from ella_dagster.engines.ocr import page_texts, second_reading, tesseract_version
-
-NO_TAX_YEAR = {
-    DocType.SSN_CARD,
-    DocType.DRIVER_LICENSE,
-    DocType.PASSPORT,
-    DocType.BIRTH_CERTIFICATE,
-    DocType.UNKNOWN,
-    DocType.OTHER,
-}
 
 
 class OfflineEngine:
@@ -34,6 +25,15 @@ class OfflineEngine:
         page = page_texts(data, mime_type)[0]
         first = page.text
         doc_type, confidence, reasoning, alternatives = rules.classify_text(first, page.heading())
+        if doc_type is DocType.UNKNOWN:
+            # Nothing recognised: page segmentation may have cut the words apart (ID cards, words
+            # printed over a background pattern). Read the page again as one block; keep what it finds.
+            second = second_reading(data, mime_type, 1)
+            if second is not None:
+                answer = rules.classify_text(second.text, second.heading())
+                if answer[0] is not DocType.UNKNOWN:
+                    page, first = second, second.text
+                    doc_type, confidence, reasoning, alternatives = answer
         source, found = None, {}
         if doc_type in fields.SOURCE_FIELD:
             found = fields.find_fields(doc_type, page)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from ella_dagster.domain.doc_types import DocType
 
-RULES_VERSION = "rules-9"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 5: tax year; 6: crop;
+RULES_VERSION = "rules-10"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 5: tax year; 6: crop;
 # 7: colour-aware crop, small text enlarged, box borders erased, garbled words repaired, header titles;
 # 8: heading found by word position; a title in it recognises a page but never raises its confidence
 # 9: IDs by their printed structure (MRZ, AAMVA fields, the SSN card's phrase), `enough` labels, OMB
-# numbers, letters and bills are not forms or receipts
+# numbers, letters and bills are not forms or receipts; 10: a page with nothing recognised is read again as
+# one block (engines/offline.py)
 
 
 US_STATES = {

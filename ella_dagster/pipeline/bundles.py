@@ -27,7 +27,7 @@ from ella_dagster.db.models import DigitalDoc, Extraction, RawImage, utcnow
 from ella_dagster.db.session import Database
 from ella_dagster.domain import extraction as schemas
 from ella_dagster.domain.bundles import BundlePlan, PageReading, Segment, page_range, page_signals, plan_bundle
-from ella_dagster.domain.doc_types import DocType
+from ella_dagster.domain.doc_types import NO_TAX_YEAR, DocType
 from ella_dagster.domain.errors import PermanentDocumentError
 from ella_dagster.domain.naming import raw_key
 from ella_dagster.domain.routing import ActionPriority, ActionSpec, ActionType
@@ -37,14 +37,6 @@ from ella_dagster.store import DocumentStore
 PDF = "application/pdf"
 SPLIT_REVIEW_TITLE = "Xác minh tách tài liệu"  # staff-facing, in the firm's working language
 _ID_KINDS = ("ssn", "ein", "tin", "code")
-NO_TAX_YEAR = {
-    DocType.SSN_CARD,
-    DocType.DRIVER_LICENSE,
-    DocType.PASSPORT,
-    DocType.BIRTH_CERTIFICATE,
-    DocType.UNKNOWN,
-    DocType.OTHER,
-}
 
 
 def page_count(data: bytes, mime_type: str) -> int:
