@@ -111,7 +111,7 @@ class SetResult:
         }
 
 
-def _evaluate(name: str, bundles, progress: bool = True) -> SetResult:  # noqa: ANN001 - an iterable of Bundle
+def _evaluate(name: str, bundles, progress: bool = True) -> SetResult:
     result = SetResult(name)
     for bundle in bundles:
         started = time.perf_counter()
@@ -122,13 +122,13 @@ def _evaluate(name: str, bundles, progress: bool = True) -> SetResult:  # noqa: 
     return result
 
 
-def _generated(count: int, seed: int, photographed: bool):  # noqa: ANN202
+def _generated(count: int, seed: int, photographed: bool):
     rng = random.Random(seed)
     for i in range(count):
         yield bundle_samples.random_bundle(rng, i, photographed=photographed)
 
 
-def _single_documents(count: int, seed: int):  # noqa: ANN202
+def _single_documents(count: int, seed: int):
     """Multi-page documents alone: one document each, never to be split."""
     rng = random.Random(seed)
     kinds = list(bundle_samples.MULTI_PAGE)
@@ -137,7 +137,7 @@ def _single_documents(count: int, seed: int):  # noqa: ANN202
         yield bundle_samples.bundle_of(bundle_samples.make_documents([kind], rng), f"single_{i:02d}_{kind}.pdf")
 
 
-def _real_layout_bundles(count: int, seed: int):  # noqa: ANN202
+def _real_layout_bundles(count: int, seed: int):
     """Bundles of filled official IRS forms (scans), 2-6 forms each, a generated ID or statement among
     them now and then; nothing when the shared corpus is missing."""
     try:

@@ -26,7 +26,7 @@ console = Console(width=140)
 CHUNK = 10_000
 
 
-def seed_registered(db, instance, count: int, case_id: str) -> None:  # noqa: ANN001
+def seed_registered(db, instance, count: int, case_id: str) -> None:
     """`count` documents registered two days ago: rows and partition keys, no store objects (the
     sensor never reads them again)."""
     from ella_dagster.db.models import RawImage

@@ -492,7 +492,7 @@ def start_moto(work: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("moto_server did not start")
 
 
-def s3_client(endpoint: str):  # noqa: ANN201
+def s3_client(endpoint: str):
     return boto3.client(
         "s3",
         endpoint_url=endpoint,
@@ -777,7 +777,7 @@ def checklist_overcount(db: Database) -> dict[str, tuple[int, int]]:
 # -- the audit -------------------------------------------------------------------------------------------
 def audit(
     db: Database, store: DocumentStore, accepted: dict[str, Accepted], instance, killed_runs: list[str]
-) -> dict[str, Any]:  # noqa: ANN001
+) -> dict[str, Any]:
     from dagster import DagsterRunStatus, RunsFilter
 
     with db.transaction() as s:

@@ -44,7 +44,7 @@ def planned_fault(data: bytes, permille: int) -> tuple[str, type[Exception]] | N
 class FaultyEngine:
     """The configured engine; the first `method` call for a picked document raises `error`."""
 
-    def __init__(self, inner, fault_dir: Path, permille: int) -> None:  # noqa: ANN001 - any engine
+    def __init__(self, inner, fault_dir: Path, permille: int) -> None:
         self.inner, self.fault_dir, self.permille = inner, fault_dir, permille
         self.name, self.version = inner.name, inner.version
 
@@ -59,15 +59,15 @@ class FaultyEngine:
             return  # the first attempt already failed: this one gets the real answer
         raise plan[1](f"soak: injected transient engine error ({method})")
 
-    def classify(self, data: bytes, mime_type: str):  # noqa: ANN201
+    def classify(self, data: bytes, mime_type: str):
         self._maybe_fail("classify", data)
         return self.inner.classify(data, mime_type)
 
-    def extract(self, data: bytes, mime_type: str, doc_type):  # noqa: ANN001, ANN201
+    def extract(self, data: bytes, mime_type: str, doc_type):
         self._maybe_fail("extract", data)
         return self.inner.extract(data, mime_type, doc_type)
 
-    def can_extract(self, doc_type) -> bool:  # noqa: ANN001
+    def can_extract(self, doc_type) -> bool:
         return self.inner.can_extract(doc_type)
 
 
@@ -75,7 +75,7 @@ class FaultyEngineResource(EngineResource):
     fault_dir: str
     permille: int = 50
 
-    def get_engine(self):  # noqa: ANN201
+    def get_engine(self):
         inner = super().get_engine()
         if not self.fault_dir or self.permille <= 0:
             return inner
@@ -83,7 +83,7 @@ class FaultyEngineResource(EngineResource):
         return FaultyEngine(inner, Path(self.fault_dir), self.permille)
 
 
-def _definitions():  # noqa: ANN202
+def _definitions():
     settings = Settings.from_env()
     engine = FaultyEngineResource(
         kind=settings.engine,

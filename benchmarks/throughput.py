@@ -96,7 +96,7 @@ def _environment(work: Path, name: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def _instance(env: dict[str, str]):  # noqa: ANN202
+def _instance(env: dict[str, str]):
     from dagster import DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 

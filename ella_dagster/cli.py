@@ -100,7 +100,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
 
 
-def _notifier(command: str):  # noqa: ANN202 - a callback
+def _notifier(command: str):
     """What setting up the instance reports: notes on stdout, warnings as one line on stderr."""
 
     def notify(line: str) -> None:
@@ -369,7 +369,7 @@ def _backfill_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _date(text: str):  # noqa: ANN202 - argparse type
+def _date(text: str):
     import datetime as dt
 
     relative = {"today": 0, "yesterday": 1}
@@ -510,7 +510,7 @@ METRIC_COLUMNS = (
 )
 
 
-def _metric_rows(db: Database, since, until) -> list[dict]:  # noqa: ANN001 - dates
+def _metric_rows(db: Database, since, until) -> list[dict]:
     """The daily rows of every day from `since` to `until` (each day recomputed, as the asset does)."""
     import datetime as dt
 
@@ -525,7 +525,7 @@ def _metric_rows(db: Database, since, until) -> list[dict]:  # noqa: ANN001 - da
     return rows
 
 
-def _report_verification(db: Database, outcome) -> bool:  # noqa: ANN001 - a VerifyOutcome
+def _report_verification(db: Database, outcome) -> bool:
     """The partition's stages from classification on get a materialisation reported (runless, tagged
     ella/command=verify) with what verification left, so the UI's partition page shows the staff type
     and the new route, key and status, not the last run's. False when the document has no partition
@@ -580,7 +580,7 @@ def _report_verification(db: Database, outcome) -> bool:  # noqa: ANN001 - a Ver
     return True
 
 
-def print_metrics(db: Database, day, until=None, output: str = "table", calibration_csv: bool = False) -> None:  # noqa: ANN001
+def print_metrics(db: Database, day, until=None, output: str = "table", calibration_csv: bool = False) -> None:
     """Confidence metrics from `day` to `until` (default the same day) and the engines' calibration over
     verified documents, as a table (rich), CSV (one row per day, type and engine, or with
     `calibration_csv` one row per engine version and band) or one JSON object."""

@@ -100,7 +100,7 @@ def from_database(db: Database, doc_id: str) -> Story | None:
     return story
 
 
-def add_dagster(story: Story, instance: Any, url: str) -> None:  # noqa: ANN401 - a DagsterInstance
+def add_dagster(story: Story, instance: Any, url: str) -> None:
     """Partition status per stage and the runs that materialised (or failed) the document, with UI links."""
     from dagster import AssetKey
 
@@ -129,7 +129,7 @@ def add_dagster(story: Story, instance: Any, url: str) -> None:  # noqa: ANN401 
             )
 
 
-def _materialisations(instance: Any, key: Any, doc_id: str) -> list[Any]:  # noqa: ANN401
+def _materialisations(instance: Any, key: Any, doc_id: str) -> list[Any]:
     from dagster import AssetRecordsFilter
 
     return list(

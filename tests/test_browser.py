@@ -33,7 +33,7 @@ LAUNCH_ARGS = [
 
 
 @pytest.fixture
-def browser():  # noqa: ANN201
+def browser():
     if CHROMIUM is None:
         pytest.skip("no chromium binary here (make test installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
@@ -46,7 +46,7 @@ def browser():  # noqa: ANN201
             chromium.close()
 
 
-def open_page(browser, url: str):  # noqa: ANN001, ANN201
+def open_page(browser, url: str):
     """A page at `url` with Dagster's first-visit newsletter dialog dismissed (it covers the page)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(60_000)

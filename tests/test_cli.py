@@ -139,7 +139,7 @@ def test_an_unreadable_file_is_rejected_and_the_rest_stored(tmp_path: Path, gene
     locked.write_bytes(generated["w2"].data)
     real_open = Path.open
 
-    def deny(self: Path, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def deny(self: Path, *args, **kwargs):
         if self.name == "locked.png":
             raise PermissionError(13, "Permission denied", str(self))
         return real_open(self, *args, **kwargs)
@@ -201,7 +201,7 @@ def test_an_unexpected_failure_is_one_sanitised_line_unless_debugging(tmp_path: 
 # --- staff corrections and the analysts' export ---
 
 
-def _processed(tmp_path: Path, monkeypatch, files: list[tuple[str, bytes]]) -> list[str]:  # noqa: ANN001
+def _processed(tmp_path: Path, monkeypatch, files: list[tuple[str, bytes]]) -> list[str]:
     """Documents uploaded and processed by the six steps (no Dagster), in the CLI's own data dir."""
     from ella_dagster.config import Settings
     from ella_dagster.db.session import Database

@@ -240,7 +240,7 @@ def test_production_deployment_postgres_s3_celery(tmp_path: Path, postgres_url: 
         drop_database(f"{app_db}_dagster")
 
 
-def empty_redis_db(redis) -> int:  # noqa: ANN001 - module
+def empty_redis_db(redis) -> int:
     """A Redis database (8-15) holding nothing, for this test alone."""
     import random
 
@@ -252,7 +252,7 @@ def empty_redis_db(redis) -> int:  # noqa: ANN001 - module
     raise AssertionError("no empty Redis database among 8-15 on 127.0.0.1:6379")
 
 
-def sample_files(generated, samples) -> dict[str, bytes]:  # noqa: ANN001 - fixture, module
+def sample_files(generated, samples) -> dict[str, bytes]:
     """40 distinct uploads: the shared generated kinds (one corrupt) and 32 more of the form kinds."""
     import random
 
@@ -312,13 +312,13 @@ def wait_for_workers(tmp_path: Path, names: tuple[str, ...], processes: dict, ti
     raise AssertionError("Celery workers did not start: " + log_tail(tmp_path))
 
 
-def free_port(socket) -> int:  # noqa: ANN001 - module
+def free_port(socket) -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def webserver_client(port: int, process: subprocess.Popen[bytes], timeout: float = 90):  # noqa: ANN201
+def webserver_client(port: int, process: subprocess.Popen[bytes], timeout: float = 90):
     """A GraphQL caller once the webserver answers."""
     import time
     import urllib.request

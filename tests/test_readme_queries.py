@@ -30,7 +30,7 @@ def run_cli(database, query: str) -> str:
 STAFF_LABELS = [("doc0", "W2"), ("doc2", "FORM_1099_INT"), ("doc5", "OTHER")]
 
 
-def add_staff_labels(database) -> None:  # noqa: ANN001
+def add_staff_labels(database) -> None:
     """Staff confirm doc0 (W2 0.95) and correct doc2 (W2 0.70) and doc5 (UNKNOWN 0.10), as `ella verify` does."""
     with database.transaction() as s:
         for doc, label in STAFF_LABELS:
@@ -89,7 +89,7 @@ def test_the_readme_pandas_recipe_loads_the_views(database, monkeypatch) -> None
     metrics.compute_day(database, DAY)
     monkeypatch.setenv("ELLA_DATABASE_URL", database.url)
     scope: dict = {}
-    exec(compile(recipe, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    exec(compile(recipe, "README.md", "exec"), scope)
     latest, daily = scope["latest"], scope["daily"]
     assert len(latest) == 7 and set(latest["engine_version"]) == {"v1"}
     assert sorted(daily["doc_type"]) == ["SSN_CARD", "UNKNOWN", "W2"]

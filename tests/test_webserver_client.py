@@ -21,7 +21,7 @@ def server() -> Iterator[tuple[str, list[int]]]:
     answers: list[int] = []  # HTTP statuses to answer, in order; then 200
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers["Content-Length"]))
             code = answers.pop(0) if answers else 200
             body = json.dumps(STATUS if code == 200 else {"error": "busy"}).encode()

@@ -299,7 +299,7 @@ def _fail(ctx: DocumentContext, stage: str, reason: str, *, permanent: bool) -> 
 
 def process_one(
     ctx: DocumentContext, stages: Iterable[Stage], on_retry=None
-) -> Iterator[StageOutcome | DocumentFailure]:  # noqa: ANN001
+) -> Iterator[StageOutcome | DocumentFailure]:
     for stage in stages:
         started = time.perf_counter()
         try:

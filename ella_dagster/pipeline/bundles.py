@@ -130,7 +130,7 @@ class SplitOutcome:
     review_action_id: str | None = None
 
 
-def children_of(session, parent_id: str) -> list[RawImage]:  # noqa: ANN001 - a Session
+def children_of(session, parent_id: str) -> list[RawImage]:
     return list(session.scalars(select(RawImage).where(RawImage.parent_id == parent_id).order_by(RawImage.page_start)))
 
 
@@ -173,7 +173,7 @@ def existing_split(db: Database, doc_id: str) -> SplitOutcome | None:
         return SplitOutcome(True, _split_values(children, None, 0))
 
 
-def _mark_split(session, raw: RawImage, count: int) -> None:  # noqa: ANN001 - a Session
+def _mark_split(session, raw: RawImage, count: int) -> None:
     raw.status, raw.route, raw.classified_type, raw.category = "SPLIT", None, None, None
     raw.checklist_item_id, raw.error_message = None, None
     raw.processed_at = raw.processed_at or utcnow()
@@ -324,7 +324,7 @@ def split_by_staff(db: Database, store: DocumentStore, doc_id: str, ranges: list
     return _split(db, store, doc_id, data, segments, None)
 
 
-def _resolve_review(session, doc_id: str, resolution: str) -> None:  # noqa: ANN001 - a Session
+def _resolve_review(session, doc_id: str, resolution: str) -> None:
     from ella_dagster.db.models import Action
 
     for action in session.scalars(

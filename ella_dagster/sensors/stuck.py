@@ -41,7 +41,7 @@ LIVE = [
 ]
 
 
-def _still_alive(context: SensorEvaluationContext, live: list) -> list:  # noqa: ANN001 - DagsterRuns
+def _still_alive(context: SensorEvaluationContext, live: list) -> list:
     """The live runs minus those whose process is gone. Under the daemon's default launcher a run whose
     process was killed (with the daemon, or alone) stays STARTED for ever: the launcher cannot check its
     worker, so run monitoring never fails it, and it holds a run slot. A STARTED run that wrote no event
@@ -67,7 +67,7 @@ def _still_alive(context: SensorEvaluationContext, live: list) -> list:  # noqa:
     return alive
 
 
-def _covered_by_live_runs(context: SensorEvaluationContext, doc_ids: list[str], live: list) -> set[str]:  # noqa: ANN001
+def _covered_by_live_runs(context: SensorEvaluationContext, doc_ids: list[str], live: list) -> set[str]:
     """The documents a live run works on: its own partition, or a batch range around it. A range is
     in the order partitions were added, which is not always id order (a slow upload registered after
     a later one, an archived key restored), so it is compared by position; the keys are loaded only

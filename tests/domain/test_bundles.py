@@ -27,7 +27,7 @@ def page(
     return PageReading(number, doc_type, confidence, year, source, signals, identity or {})
 
 
-def ranges(plan) -> list[tuple[int, int, DocType]]:  # noqa: ANN001
+def ranges(plan) -> list[tuple[int, int, DocType]]:
     return [(s.first_page, s.last_page, s.doc_type) for s in plan.segments]
 
 

@@ -22,7 +22,7 @@ def test_a_check_that_raises_fails_its_document_not_the_batch(sqlite_db, local_s
             s.add(raw_image(doc, status="PROCESSING"))
     calls: dict[str, int] = {}
 
-    def flaky(ctx, result):  # noqa: ANN001, ANN202 - a check whose store answers 500 for b, once for c
+    def flaky(ctx, result):
         calls[ctx.doc_id] = calls.get(ctx.doc_id, 0) + 1
         if ctx.doc_id == "b" or (ctx.doc_id == "c" and calls["c"] == 1):
             raise TimeoutError("HeadObject: 500")
@@ -81,7 +81,7 @@ def test_a_document_retry_waits_as_long_as_the_service_asked(monkeypatch) -> Non
     monkeypatch.setattr(batch, "_sleep", slept.append)
     answers = iter([TransientDocumentError("429", retry_after=30.0), TransientDocumentError("429", retry_after=1e6)])
 
-    def flaky(ctx):  # noqa: ANN001, ANN202
+    def flaky(ctx):
         error = next(answers, None)
         if error:
             raise error

@@ -27,7 +27,7 @@ def three_documents() -> bundle_samples.Bundle:
     return bundle_samples.bundle_of(documents, "scan_everything.pdf")
 
 
-def _run(db, store, doc_ids: list[str]) -> list:  # noqa: ANN001
+def _run(db, store, doc_ids: list[str]) -> list:
     events = list(process_batch(db, store, ENGINE, doc_ids))
     failures = [e for e in events if isinstance(e, DocumentFailure)]
     assert not failures, failures
@@ -42,7 +42,7 @@ def _run(db, store, doc_ids: list[str]) -> list:  # noqa: ANN001
     return events
 
 
-def _sensor_tick(db, store) -> list[str]:  # noqa: ANN001
+def _sensor_tick(db, store) -> list[str]:
     """What the uploads sensor registers from the journal: ids of the markers it would launch."""
     seen = []
     for marker in store.new_uploads(None, 1000):
@@ -51,7 +51,7 @@ def _sensor_tick(db, store) -> list[str]:  # noqa: ANN001
     return seen
 
 
-def _children(db, parent: str) -> list[RawImage]:  # noqa: ANN001
+def _children(db, parent: str) -> list[RawImage]:
     with db.transaction() as s:
         return list(s.scalars(select(RawImage).where(RawImage.parent_id == parent).order_by(RawImage.page_start)))
 

@@ -23,13 +23,13 @@ class FailingStore(LocalDocumentStore):
     def _500() -> ClientError:
         return ClientError({"Error": {"Code": "InternalError"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "Put")
 
-    def put(self, key, data, metadata=None):  # noqa: ANN001, ANN201
+    def put(self, key, data, metadata=None):
         self.puts += not key.startswith("_uploads/")  # journal markers are counted by record_upload
         if self.puts == self.fail_put and not key.startswith("_uploads/"):
             raise self._500()
         return super().put(key, data, metadata)
 
-    def record_upload(self, upload_id, key):  # noqa: ANN001, ANN201
+    def record_upload(self, upload_id, key):
         self.records += 1
         if self.records == self.fail_record:
             raise self._500()

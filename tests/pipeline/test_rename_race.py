@@ -52,7 +52,7 @@ def w2s_of_one_employer(
     return uploads
 
 
-def rows(db: Database, doc_ids) -> list[RawImage]:  # noqa: ANN001
+def rows(db: Database, doc_ids) -> list[RawImage]:
     with db.transaction() as s:
         return [s.get(RawImage, d) for d in doc_ids]
 
@@ -237,7 +237,7 @@ def test_a_store_outage_during_a_rename_is_retried_not_kept_for_ever(
     [doc_id] = w2s_of_one_employer(database, store, case_id, "Acme", n=1)
     [before] = rows(database, [doc_id])
 
-    def outage(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def outage(*args, **kwargs):
         raise ClientError({"Error": {"Code": "InternalError"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "Copy")
 
     monkeypatch.setattr(store, "copy_if_absent", outage)

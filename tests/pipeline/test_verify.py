@@ -28,20 +28,20 @@ class MisreadingEngine:
         self.name, self.version = "misreading", version
         self.doc_type, self.confidence = doc_type, confidence
 
-    def classify(self, data: bytes, mime_type: str):  # noqa: ANN201
+    def classify(self, data: bytes, mime_type: str):
         real = self.inner.classify(data, mime_type)
         return dataclasses.replace(
             real, doc_type=self.doc_type, confidence=self.confidence, engine=self.name, engine_version=self.version
         )
 
-    def extract(self, data: bytes, mime_type: str, doc_type: DocType):  # noqa: ANN201
+    def extract(self, data: bytes, mime_type: str, doc_type: DocType):
         return self.inner.extract(data, mime_type, doc_type)
 
     def can_extract(self, doc_type: DocType) -> bool:
         return self.inner.can_extract(doc_type)
 
 
-def _items(db) -> dict[str, int]:  # noqa: ANN001
+def _items(db) -> dict[str, int]:
     with db.transaction() as s:
         return {i.id.split(f"{i.case_id}_", 1)[-1]: i.received_count for i in s.scalars(select(ChecklistItem))}
 

@@ -20,7 +20,7 @@ from tests.sensors.test_uploads_sensor import tick
 pytestmark = [pytest.mark.slow]
 
 
-def _metadata(result, asset: str) -> dict:  # noqa: ANN001
+def _metadata(result, asset: str) -> dict:
     [event] = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == asset]
     return {k: v.value for k, v in event.materialization.metadata.items()}
 

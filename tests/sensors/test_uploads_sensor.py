@@ -157,7 +157,7 @@ def test_a_journal_that_cannot_be_read_pauses_the_tick_without_failing_it(
     ids = [o.upload_id for o in upload_files(sqlite_db, local_store, case, [("w2.png", generated["w2"].data)])]
     real = LocalDocumentStore.list_markers
 
-    def down(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def down(self, *args, **kwargs):
         raise ClientError({"Error": {"Code": "InternalError"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "List")
 
     monkeypatch.setattr(LocalDocumentStore, "list_markers", down)

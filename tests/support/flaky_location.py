@@ -14,11 +14,11 @@ from ella_dagster.resources import EngineResource
 
 
 class FlakyEngine:
-    def __init__(self, inner, attempts_file: Path) -> None:  # noqa: ANN001 - any engine
+    def __init__(self, inner, attempts_file: Path) -> None:
         self.inner, self.attempts_file = inner, attempts_file
         self.name, self.version = inner.name, inner.version
 
-    def classify(self, data: bytes, mime_type: str):  # noqa: ANN201
+    def classify(self, data: bytes, mime_type: str):
         result = self.inner.classify(data, mime_type)
         if b"FLAKY" not in data[-64:]:
             return result
@@ -28,17 +28,17 @@ class FlakyEngine:
             raise TimeoutError("the engine did not answer in time")
         return result
 
-    def extract(self, data: bytes, mime_type: str, doc_type):  # noqa: ANN001, ANN201
+    def extract(self, data: bytes, mime_type: str, doc_type):
         return self.inner.extract(data, mime_type, doc_type)
 
-    def can_extract(self, doc_type) -> bool:  # noqa: ANN001
+    def can_extract(self, doc_type) -> bool:
         return self.inner.can_extract(doc_type)
 
 
 class FlakyEngineResource(EngineResource):
     attempts_file: str
 
-    def get_engine(self):  # noqa: ANN201
+    def get_engine(self):
         return FlakyEngine(engine_for(self.kind, self.revision), Path(self.attempts_file))
 
 

@@ -128,7 +128,7 @@ class GeminiStandIn:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 request = json.loads(self.rfile.read(length) or b"{}")
                 match = GENERATE.match(self.path)
@@ -138,7 +138,7 @@ class GeminiStandIn:
                     return self._send(Scripted(401, error_body(401, "UNAUTHENTICATED", "API key missing")))
                 return self._send(standin._decide(match.group(1), request))
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 match = MODEL.match(self.path.split("?")[0])
                 with standin._lock:
                     standin.requests.append((time.time(), match.group(1) if match else "", "get"))
