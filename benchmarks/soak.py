@@ -71,6 +71,7 @@ from ella_dagster.config import PROJECT_ROOT  # noqa: E402
 from ella_dagster.daemon import runs_in_flight, start_daemon, stop, wait_until_processed  # noqa: E402
 from ella_dagster.db.models import Action, ChecklistItem, ClassificationResult, DigitalDoc, RawImage  # noqa: E402
 from ella_dagster.db.session import Database  # noqa: E402
+from ella_dagster.domain.status import TERMINAL  # noqa: E402
 from ella_dagster.domain.uploads import MAX_BATCH  # noqa: E402
 from ella_dagster.pipeline.intake import seed_demo, upload_files  # noqa: E402
 from ella_dagster.store import DocumentStore, LocalDocumentStore, S3DocumentStore  # noqa: E402
@@ -80,7 +81,6 @@ console = Console(width=None if sys.stdout.isatty() else 140)
 BIN = Path(sys.executable).parent
 RESULTS = Path(__file__).with_name("results")
 PG_ADMIN_DSN = os.environ.get("ELLA_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-TERMINAL = ("LINKED", "DUPLICATE", "UNCLASSIFIED", "FAILED", "CLASSIFIED", "SPLIT")
 BAD_KINDS = ("corrupt_png", "truncated_png", "lying_pdf", "huge_png")
 # Processed fraction of N at which each fault fires.
 RUN_KILLS_AT = (0.12, 0.33, 0.52, 0.71, 0.86)

@@ -12,6 +12,7 @@ from ella_dagster.db.models import ChecklistItem, DigitalDoc, Extraction, RawIma
 from ella_dagster.domain import extraction as schemas
 from ella_dagster.domain.field_confidence import doubtful
 from ella_dagster.domain.routing import decide_route
+from ella_dagster.domain.status import ChecklistStatus, DocumentStatus
 from ella_dagster.pipeline.steps import latest_classification
 
 RENAMED_KEY = re.compile(r"^cases/[A-Za-z0-9_-]+/docs/\d{4}_[A-Za-z0-9]+(_[A-Za-z0-9]+)*\.[a-z0-9]{1,5}$")
@@ -38,12 +39,12 @@ def routing_problems(session: Session, doc_id: str) -> list[str]:
     """The stored row agrees with the latest classification: route from its confidence, type and
     category, a checklist link only for a classified document."""
     raw = session.get(RawImage, doc_id)
-    if raw is not None and raw.status == "SPLIT":
+    if raw is not None and raw.status == DocumentStatus.SPLIT:
         return split_problems(session, doc_id)
     latest = latest_classification(session, doc_id)
     if raw is None or latest is None:
         return ["no row or no classification"]
-    if raw.status == "DUPLICATE":
+    if raw.status == DocumentStatus.DUPLICATE:
         return [] if raw.duplicate_of_id and raw.route is None else ["duplicate without its original"]
     problems = []
     route = decide_route(latest.confidence).value
@@ -52,9 +53,9 @@ def routing_problems(session: Session, doc_id: str) -> list[str]:
     if raw.ai_confidence != latest.confidence:
         problems.append("stored confidence differs from the classification")
     if route == "unclassified":
-        if raw.status != "UNCLASSIFIED" or raw.classified_type or raw.checklist_item_id:
+        if raw.status != DocumentStatus.UNCLASSIFIED or raw.classified_type or raw.checklist_item_id:
             problems.append("an unclassified document keeps a type or checklist link")
-    elif raw.status not in ("CLASSIFIED", "LINKED") or raw.classified_type != latest.doc_type:
+    elif raw.status not in (DocumentStatus.CLASSIFIED, DocumentStatus.LINKED) or raw.classified_type != latest.doc_type:
         problems.append("status or type differs from the classification")
     return problems
 
@@ -77,11 +78,11 @@ def doubtful_key_fields(doc_type: str, confidences: dict[str, float] | None) -> 
 def digital_doc_problems(session: Session, doc_id: str, linked: bool) -> list[str]:
     """Disagreements between raw_images, digital_docs and checklist_items for a linked document."""
     raw, doc = session.get(RawImage, doc_id), session.get(DigitalDoc, f"dd_{doc_id}")
-    if raw is not None and raw.status == "SPLIT":
+    if raw is not None and raw.status == DocumentStatus.SPLIT:
         return split_problems(session, doc_id)
     if not linked:
         return []
-    if raw is None or raw.status != "LINKED" or doc is None:
+    if raw is None or raw.status != DocumentStatus.LINKED or doc is None:
         return ["linked document without digital doc"]
     problems = []
     if doc.doc_type != raw.classified_type:
@@ -93,7 +94,7 @@ def digital_doc_problems(session: Session, doc_id: str, linked: bool) -> list[st
         item = session.get(ChecklistItem, raw.checklist_item_id)
         if doc.counted_in_item_id != raw.checklist_item_id:
             problems.append("not counted in its checklist item")
-        elif item is None or item.received_count < 1 or item.status == "MISSING":
+        elif item is None or item.received_count < 1 or item.status == ChecklistStatus.MISSING:
             problems.append("checklist item not marked received")
     return problems
 
@@ -102,7 +103,7 @@ def split_problems(session: Session, doc_id: str) -> list[str]:
     """A SPLIT bundle is terminal and consistent: processed, no route, type or checklist link of its
     own, not counted anywhere, and its children cover its pages in order, each once."""
     raw = session.get(RawImage, doc_id)
-    if raw is None or raw.status != "SPLIT":
+    if raw is None or raw.status != DocumentStatus.SPLIT:
         return ["not split"]
     problems = []
     if raw.processed_at is None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ella_dagster.db.models import Action, RawImage, utcnow
 from ella_dagster.domain.routing import ActionSpec, ActionType, failure_action
+from ella_dagster.domain.status import DocumentStatus
 
 
 def open_actions(session: Session, raw_image_id: str) -> list[Action]:
@@ -68,6 +69,6 @@ def mark_failed(session: Session, raw_image_id: str, reason: str, *, transient: 
     raw = session.get(RawImage, raw_image_id)
     if raw is None:
         return
-    raw.status, raw.error_message, raw.processed_at = "FAILED", reason, utcnow()
+    raw.status, raw.error_message, raw.processed_at = DocumentStatus.FAILED, reason, utcnow()
     ensure_action(session, raw, failure_action(reason, transient=transient), action_metadata(raw, error=reason))
     resolve_actions(session, raw.id, {ActionType.AI_FAILED}, "superseded by failure")

@@ -31,6 +31,7 @@ from ella_dagster.domain.doc_types import NO_TAX_YEAR, DocType
 from ella_dagster.domain.errors import PermanentDocumentError
 from ella_dagster.domain.naming import raw_key
 from ella_dagster.domain.routing import ActionPriority, ActionSpec, ActionType
+from ella_dagster.domain.status import DocumentStatus
 from ella_dagster.pipeline.actions import action_metadata, ensure_action, resolve_actions
 from ella_dagster.store import DocumentStore
 
@@ -174,7 +175,7 @@ def existing_split(db: Database, doc_id: str) -> SplitOutcome | None:
 
 
 def _mark_split(session, raw: RawImage, count: int) -> None:
-    raw.status, raw.route, raw.classified_type, raw.category = "SPLIT", None, None, None
+    raw.status, raw.route, raw.classified_type, raw.category = DocumentStatus.SPLIT, None, None, None
     raw.checklist_item_id, raw.error_message = None, None
     raw.processed_at = raw.processed_at or utcnow()
     doc = session.get(DigitalDoc, f"dd_{raw.id}")  # processed as one document before (a staff split)
@@ -278,7 +279,7 @@ def _split(
                             original_filename=_child_filename(filename, segment),
                             mime_type=PDF,
                             file_size=size,
-                            status="UPLOADED",
+                            status=DocumentStatus.UPLOADED,
                             uploaded_at=uploaded_at,
                             parent_id=doc_id,
                             page_start=segment.first_page,
@@ -288,7 +289,9 @@ def _split(
             s.flush()
         children = children_of(s, doc_id)
         _mark_split(s, raw, len(children))
-        unstarted = [(c.id, c.storage_key) for c in children if c.status == "UPLOADED" and c.processed_at is None]
+        unstarted = [
+            (c.id, c.storage_key) for c in children if c.status == DocumentStatus.UPLOADED and c.processed_at is None
+        ]
     for cid, key in unstarted:
         store.record_upload(cid, key)
     with db.transaction() as s:

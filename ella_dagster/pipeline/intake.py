@@ -12,6 +12,7 @@ from ella_dagster.db.session import Database
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.domain.errors import sanitize_error
 from ella_dagster.domain.naming import InvalidCaseId, checked_case_id, extension_of, raw_key
+from ella_dagster.domain.status import DocumentStatus
 from ella_dagster.domain.uploads import (
     EXTENSION_BY_MIME,
     MIME_BY_EXTENSION,
@@ -166,7 +167,7 @@ def _raw_row(store: DocumentStore, marker: UploadMarker) -> RawImage:
         original_filename=stored.metadata.get("original-filename", marker.object_key.rsplit("/", 1)[-1]),
         mime_type=stored.metadata.get("mime-type", MIME_BY_EXTENSION.get(ext, f"application/{ext}")),
         file_size=stored.size,
-        status="UPLOADED",
+        status=DocumentStatus.UPLOADED,
         uploaded_at=dt.datetime.fromtimestamp(int(marker.upload_id[:12], 16) / 1000, dt.UTC).replace(tzinfo=None),
     )
 

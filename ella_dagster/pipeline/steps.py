@@ -40,6 +40,7 @@ from ella_dagster.domain.routing import (
     action_for_route,
     decide_route,
 )
+from ella_dagster.domain.status import ChecklistStatus, DocumentStatus, ExtractionStatus
 from ella_dagster.engines.base import Classification, Engine
 from ella_dagster.pipeline import bundles
 from ella_dagster.pipeline.actions import action_metadata, ensure_action, mark_failed, resolve_actions
@@ -122,7 +123,7 @@ def _record_hashes(
 ) -> tuple[str | None, list[tuple[str, str]]]:
     with db.transaction() as s:
         raw = _raw(s, doc_id)
-        raw.status, raw.error_message, raw.processed_at = "PROCESSING", None, None
+        raw.status, raw.error_message, raw.processed_at = DocumentStatus.PROCESSING, None, None
         # The object's own metadata wins (a file restored after a failed first attempt included).
         raw.mime_type, raw.file_size = mime_type, len(stored.data)
         raw.original_filename = stored.metadata.get("original-filename", raw.original_filename)
@@ -257,7 +258,7 @@ def classify_document(
 def route_document(db: Database, doc_id: str) -> StepResult:
     with db.transaction() as s:
         raw = _raw(s, doc_id)
-        if raw.status == "SPLIT":
+        if raw.status == DocumentStatus.SPLIT:
             return StepResult(False, "not routed: split into child documents", {"route": None, "status": raw.status})
         result = latest_classification(s, doc_id)
         if result is None:
@@ -267,7 +268,7 @@ def route_document(db: Database, doc_id: str) -> StepResult:
         raw.ai_confidence, raw.classified_at = result.confidence, utcnow()
         raw.tax_year, raw.source = result.tax_year, result.source
         if raw.duplicate_of_id:
-            raw.status, raw.route = "DUPLICATE", None
+            raw.status, raw.route = DocumentStatus.DUPLICATE, None
             raw.classified_type, raw.category = doc_type.value, category_of(doc_type).value
             raw.checklist_item_id = None
             resolve_actions(s, raw.id, set(), "duplicate of an earlier upload")
@@ -282,13 +283,13 @@ def route_document(db: Database, doc_id: str) -> StepResult:
         raw.route = route.value
         if route is Route.UNCLASSIFIED:
             raw.status, raw.classified_type, raw.category, raw.checklist_item_id = (
-                "UNCLASSIFIED",
+                DocumentStatus.UNCLASSIFIED,
                 None,
                 None,
                 None,
             )
         else:
-            raw.status, raw.classified_type = "CLASSIFIED", doc_type.value
+            raw.status, raw.classified_type = DocumentStatus.CLASSIFIED, doc_type.value
             raw.category = category_of(doc_type).value
             raw.checklist_item_id = _checklist_item_id(s, raw.case_id, doc_type)
         spec = action_for_route(route, doc_type, result.confidence, result.reasoning)
@@ -352,7 +353,7 @@ def rename_document(db: Database, store: DocumentStore, doc_id: str) -> StepResu
     Any failure leaves the document on its old key."""
     with db.transaction() as s:
         raw = _raw(s, doc_id)
-        if raw.status not in ("CLASSIFIED", "LINKED"):
+        if raw.status not in (DocumentStatus.CLASSIFIED, DocumentStatus.LINKED):
             return StepResult(False, f"not renamed: document is {raw.status.lower()}", {"key": raw.storage_key})
         client_name = s.scalars(
             select(Client.name).join(TaxCase, TaxCase.client_id == Client.id).where(TaxCase.id == raw.case_id)
@@ -422,7 +423,7 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
         raw = _raw(s, doc_id)
         status, doc_type = raw.status, DocType(raw.classified_type) if raw.classified_type else None
         original = s.get(Extraction, raw.duplicate_of_id) if raw.duplicate_of_id else None
-        if status == "DUPLICATE" and original is not None:
+        if status == DocumentStatus.DUPLICATE and original is not None:
             reused = _upsert_extraction(
                 s,
                 doc_id,
@@ -434,9 +435,9 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
             )
             reused.field_confidences = original.field_confidences  # they weighed the original's readings
             return StepResult(values={"reused_from": raw.duplicate_of_id, "fields": len(original.data)})
-    if status == "SPLIT":
+    if status == DocumentStatus.SPLIT:
         return StepResult(False, "not extracted: split into child documents")
-    if doc_type is None or status == "UNCLASSIFIED":
+    if doc_type is None or status == DocumentStatus.UNCLASSIFIED:
         return StepResult(False, "not extracted: document is unclassified")
     if not is_ocr_eligible(doc_type):
         return StepResult(False, f"not extracted: {doc_type.value} is not an OCR-eligible type")
@@ -491,7 +492,10 @@ def _upsert_extraction(
     schema = schemas.schema_for(doc_type)
     assert schema is not None
     missing = _missing_keys(doc_type, data)
-    status = "FAILED" if not data else ("PARTIAL" if missing or errors else "EXTRACTED")
+    if not data:
+        status = ExtractionStatus.FAILED
+    else:
+        status = ExtractionStatus.PARTIAL if missing or errors else ExtractionStatus.EXTRACTED
     row = session.get(Extraction, doc_id) or Extraction(raw_image_id=doc_id)
     row.doc_type, row.data, row.status, row.schema_version = doc_type, data, status, schema.version
     row.confidence = schemas.confidence_for(doc_type, data) if data else 0.0
@@ -510,18 +514,18 @@ def link_document(db: Database, doc_id: str) -> StepResult:
         raw = _raw(s, doc_id)
         raw.processed_at = utcnow()
         extraction = s.get(Extraction, doc_id)
-        if raw.status == "SPLIT":
+        if raw.status == DocumentStatus.SPLIT:
             children = s.scalars(select(RawImage.id).where(RawImage.parent_id == raw.id)).all()
             return StepResult(
                 False,
                 f"no digital document: split into {len(children)} documents",
                 {"status": raw.status, "children_count": len(children), "children": sorted(children)},
             )
-        if raw.status in ("UNCLASSIFIED", "FAILED") or extraction is None:
+        if raw.status in (DocumentStatus.UNCLASSIFIED, DocumentStatus.FAILED) or extraction is None:
             return StepResult(
                 False, f"no digital document: {raw.status.lower()} without extraction", {"status": raw.status}
             )
-        if raw.status == "DUPLICATE":
+        if raw.status == DocumentStatus.DUPLICATE:
             # A copy linked before its original was seen (a re-run after a crash) stops counting.
             _uncount(s, s.get(DigitalDoc, f"dd_{raw.id}"))
             return StepResult(
@@ -539,7 +543,7 @@ def link_document(db: Database, doc_id: str) -> StepResult:
                 doc_type=extraction.doc_type,
             )
             same_paper.image_group_id = raw.image_group_id = group.id
-            raw.status, raw.duplicate_of_id = "DUPLICATE", same_paper.id
+            raw.status, raw.duplicate_of_id = DocumentStatus.DUPLICATE, same_paper.id
             _uncount(s, s.get(DigitalDoc, f"dd_{raw.id}"))
             return StepResult(
                 False,
@@ -562,10 +566,10 @@ def link_document(db: Database, doc_id: str) -> StepResult:
                 item = s.get(ChecklistItem, raw.checklist_item_id)
                 assert item is not None
                 item.received_count += 1
-                if item.status == "MISSING":
-                    item.status = "HAS_DIGITAL"
+                if item.status == ChecklistStatus.MISSING:
+                    item.status = ChecklistStatus.HAS_DIGITAL
                 doc.counted_in_item_id, counted_now = item.id, True
-        raw.status = "LINKED"
+        raw.status = DocumentStatus.LINKED
         review = None
         if extraction.confidence < AUTO_LINK_THRESHOLD or extraction.validation_errors:
             review = ensure_action(
@@ -596,8 +600,8 @@ def _uncount(session: Session, doc: DigitalDoc | None) -> None:
     item = session.get(ChecklistItem, doc.counted_in_item_id)
     if item is not None:
         item.received_count = max(0, item.received_count - 1)
-        if item.received_count == 0 and item.status == "HAS_DIGITAL":
-            item.status = "MISSING"
+        if item.received_count == 0 and item.status == ChecklistStatus.HAS_DIGITAL:
+            item.status = ChecklistStatus.MISSING
     doc.counted_in_item_id = None
 
 
@@ -610,7 +614,7 @@ def _confirmed_near_duplicate(session: Session, raw: RawImage, extraction: Extra
         .where(
             RawImage.case_id == raw.case_id,
             RawImage.id < raw.id,
-            RawImage.status == "LINKED",
+            RawImage.status == DocumentStatus.LINKED,
             RawImage.classified_type == extraction.doc_type,
             RawImage.phash.is_not(None),
         )

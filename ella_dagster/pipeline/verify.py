@@ -18,6 +18,7 @@ from ella_dagster.db.session import Database
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.domain.errors import DocumentError, sanitize_error
 from ella_dagster.domain.routing import ActionType
+from ella_dagster.domain.status import DocumentStatus
 from ella_dagster.engines.base import Engine
 from ella_dagster.pipeline import steps
 from ella_dagster.pipeline.actions import open_actions
@@ -80,7 +81,7 @@ def verify_document(
             raise UnknownDocument(doc_id)
         if raw.processed_at is None:  # queued, or a run is between its stages (CLASSIFIED, not yet linked)
             raise DocumentInFlight(doc_id)
-        if raw.status == "SPLIT":
+        if raw.status == DocumentStatus.SPLIT:
             raise SplitUpload(doc_id)
         latest = steps.latest_classification(s, doc_id)
         engine_answer = _latest_engine_answer(s, doc_id)
@@ -105,7 +106,7 @@ def verify_document(
             if action.type in _RESOLVED_BY_VERIFY:
                 action.is_completed, action.completed_at, action.resolution = True, utcnow(), RESOLUTION
                 resolved += 1
-        if raw.status == "FAILED":  # the staff answer replaces the failure; what follows may fail again
+        if raw.status == DocumentStatus.FAILED:  # the staff answer replaces the failure; what follows may fail again
             raw.error_message = None
         never_hashed = raw.sha256 is None
     outcome = VerifyOutcome(
