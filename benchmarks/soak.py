@@ -808,9 +808,9 @@ def audit(
         i for i in accepted if i not in rows or rows[i].processed_at is None or rows[i].status not in TERMINAL
     )
     # The documents a split upload became (issue 14) are documents too: each must end terminal.
-    children = sorted(i for i, r in rows.items() if i not in accepted and r.parent_id in accepted)
-    not_terminal += [i for i in children if rows[i].processed_at is None or rows[i].status not in TERMINAL]
-    extra_rows = sorted(set(rows) - set(accepted) - set(children))
+    split_out = sorted(i for i, r in rows.items() if i not in accepted and r.parent_id in accepted)
+    not_terminal += [i for i in split_out if rows[i].processed_at is None or rows[i].status not in TERMINAL]
+    extra_rows = sorted(set(rows) - set(accepted) - set(split_out))
     statuses = Counter(rows[i].status for i in accepted if i in rows)
     by_kind: dict[str, Counter[str]] = {}
     unexpected = []
@@ -946,7 +946,7 @@ def audit(
         "terminal_states": dict(sorted(statuses.items())),
         "lost": {"count": len(missing) + len(unfinished), "no_row": missing, "processed_at_null": unfinished},
         "stuck": {"count": len(not_terminal), "ids": not_terminal[:50]},
-        "split_children": {"count": len(children), "states": dict(Counter(rows[i].status for i in children))},
+        "split_children": {"count": len(split_out), "states": dict(Counter(rows[i].status for i in split_out))},
         "duplicated": {
             "count": len(duplicated_digital) + len(extra_rows) + len(stray_digital) + len(duplicate_actions),
             "digital_docs_per_upload_gt_1": duplicated_digital,
