@@ -60,20 +60,26 @@ def wait_until_processed(
     """True once the documents (these ids and any documents split out of them, or this many of any)
     are processed in the database and no run is in flight; False on timeout or when the daemon exits
     first."""
-    from sqlalchemy import func, or_, select
+    from sqlalchemy import func, select
 
     from ella_dagster.db.models import RawImage
 
-    query = select(func.count()).where(RawImage.processed_at.is_not(None))
-    children = None
-    if not isinstance(ids, int):  # the uploads and the documents a split made of them (issue 14)
-        query = query.where(or_(RawImage.id.in_(list(ids)), RawImage.parent_id.in_(list(ids))))
+    processed = RawImage.processed_at.is_not(None)
+    if isinstance(ids, int):  # this many uploads, and every document split out of any of them
+        query = select(func.count()).where(processed, RawImage.parent_id.is_(None))
+        children = select(func.count()).where(RawImage.parent_id.is_not(None))
+        children_done = select(func.count()).where(RawImage.parent_id.is_not(None), processed)
+    else:  # these uploads and the documents a split made of them (issue 14)
+        query = select(func.count()).where(processed, RawImage.id.in_(list(ids)))
         children = select(func.count()).where(RawImage.parent_id.in_(list(ids)))
+        children_done = select(func.count()).where(RawImage.parent_id.in_(list(ids)), processed)
+    uploads = ids if isinstance(ids, int) else len(ids)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.transaction() as s:
-            done = s.scalar(query) or 0
-            expected = ids if children is None else len(ids) + (s.scalar(children) or 0)
+            split_out = s.scalar(children) or 0
+            done = (s.scalar(query) or 0) + (s.scalar(children_done) or 0)
+            expected = uploads + split_out
         if on_progress:
             on_progress(done)
         if done >= expected and runs_in_flight(instance) == 0:

@@ -27,6 +27,21 @@ def test_waiting_counts_uploads_not_yet_registered_and_the_documents_split_out_o
     assert wait_until_processed(sqlite_db, instance, ["upl_a", "upl_b"], timeout=5)
 
 
+def test_waiting_for_a_number_of_uploads_waits_for_their_split_out_documents_too(sqlite_db, instance) -> None:
+    """The production test waits for "this many uploads": a split upload's documents, registered by
+    a later tick, were still UPLOADED when it returned."""
+    seed_demo(sqlite_db)
+    with sqlite_db.transaction() as s:
+        s.add(raw_image("upl_a", status="LINKED", processed_at=utcnow()))
+        s.add(raw_image("upl_b", status="SPLIT", processed_at=utcnow(), storage_key="b", original_key="b"))
+        s.add(raw_image("upl_bp0101", parent_id="upl_b", storage_key="c", original_key="c"))
+    assert not wait_until_processed(sqlite_db, instance, 2, timeout=1.5)
+    with sqlite_db.transaction() as s:
+        child = s.get(RawImage, "upl_bp0101")
+        child.status, child.processed_at = "LINKED", utcnow()
+    assert wait_until_processed(sqlite_db, instance, 2, timeout=5)
+
+
 @pytest.mark.slow
 def test_the_demo_refreshes_the_metrics_with_the_location_resources(tmp_path, monkeypatch) -> None:
     from ella_dagster import demo

@@ -284,7 +284,11 @@ def embedded_outcomes(work: Path, files: dict[str, bytes]) -> dict[str, tuple[st
     ]
     for marker in store.new_uploads(None, 100):
         register_upload(db, store, marker)
-    list(process_batch(db, store, engine_for("offline"), [o.upload_id for o in outcomes if o.upload_id]))
+    engine = engine_for("offline")
+    list(process_batch(db, store, engine, [o.upload_id for o in outcomes if o.upload_id]))
+    with db.transaction() as s:  # the documents split out of a bundle, as the sensor's next batch
+        split_out = list(s.scalars(select(RawImage.id).where(RawImage.parent_id.is_not(None)).order_by(RawImage.id)))
+    list(process_batch(db, store, engine, split_out))
     with db.transaction() as s:
         result = {r.original_filename: (r.status, r.classified_type, r.route) for r in s.scalars(select(RawImage))}
     db.dispose()
