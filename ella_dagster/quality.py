@@ -66,7 +66,7 @@ def key_follows_convention(key: str) -> bool:
 
 
 def extraction_errors(doc_type: str, data: dict[str, Any]) -> list[str]:
-    return schemas.validation_errors(doc_type, data)
+    return [str(e) for e in schemas.validation_errors(doc_type, data)]
 
 
 def doubtful_key_fields(doc_type: str, confidences: dict[str, float] | None) -> list[str]:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ella_dagster.domain.doc_types import PAYER_FORMS, DocType
+from ella_dagster.domain.doc_types import REGISTRY, DocType
 from ella_dagster.domain.extraction import schema_for
 from ella_dagster.engines import layout, rules
 from ella_dagster.engines.ocr import PageText
@@ -113,17 +113,8 @@ FINDERS: dict[DocType, Finder] = {
     DocType.DRIVER_LICENSE: _driver_license,
 }
 
-SOURCE_FIELD = {
-    DocType.W2: "employer_name",
-    **{
-        t: "payer_name"
-        for t in PAYER_FORMS
-    },
-    DocType.SCHEDULE_K1: "partnership_name",
-    DocType.FORM_1098: "lender_name",
-    DocType.FORM_1098_T: "school_name",
-    DocType.BANK_STATEMENT: "bank_name",
-}
+# The field naming who issued the paper (employer, payer, lender, bank): the classification's source.
+SOURCE_FIELD = {s.doc_type: s.source_field for s in REGISTRY if s.source_field}
 
 
 def label_pattern(label: str) -> str:

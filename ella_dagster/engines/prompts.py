@@ -5,43 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ella_dagster.domain.doc_types import DocType, category_of
+from ella_dagster.domain.doc_types import DocType, category_of, spec_for
 from ella_dagster.domain.extraction import DocumentSchema
 
 PROMPT_VERSION = "prompts-1"
 ALTERNATIVES_BELOW = 0.80
 
-_DESCRIPTIONS = {
-    DocType.SSN_CARD: "Social Security card issued by the SSA",
-    DocType.DRIVER_LICENSE: "US driver license or state ID card",
-    DocType.PASSPORT: "passport (any country)",
-    DocType.W2: "Form W-2 Wage and Tax Statement (not a pay stub)",
-    DocType.FORM_1099_INT: "Form 1099-INT interest income",
-    DocType.FORM_1099_DIV: "Form 1099-DIV dividends and distributions",
-    DocType.FORM_1099_NEC: "Form 1099-NEC nonemployee compensation",
-    DocType.FORM_1099_MISC: "Form 1099-MISC miscellaneous information",
-    DocType.FORM_1099_K: "Form 1099-K payment card and third-party network transactions",
-    DocType.FORM_1099_R: "Form 1099-R distributions from pensions, annuities, IRAs",
-    DocType.FORM_1099_G: "Form 1099-G certain government payments (unemployment, state refunds)",
-    DocType.FORM_1099_SSA: "Form SSA-1099 social security benefit statement",
-    DocType.SCHEDULE_K1: "Schedule K-1 (Form 1065, 1120-S or 1041) partner/shareholder share of income",
-    DocType.FORM_1098: "Form 1098 mortgage interest statement (not a monthly mortgage statement)",
-    DocType.FORM_1098_T: "Form 1098-T tuition statement",
-    DocType.FORM_1095_A: "Form 1095-A health insurance marketplace statement",
-    DocType.BANK_STATEMENT: "bank account statement (not a credit card statement)",
-    DocType.PROFIT_LOSS_STATEMENT: "business profit and loss statement",
-    DocType.BUSINESS_LICENSE: "business license or permit",
-    DocType.EIN_LETTER: "IRS EIN assignment letter (CP 575 / 147C)",
-    DocType.RECEIPT: "receipt or invoice for a purchase or expense",
-    DocType.BIRTH_CERTIFICATE: "birth certificate",
-    DocType.DAYCARE_RECEIPT: "daycare or child care provider receipt",
-    DocType.OTHER: "a recognisable document that is none of the above (W-9, Form 1040, letters, bills)",
-    DocType.UNKNOWN: "unreadable, blank, or impossible to tell",
-}
 
 
 def classification_prompt() -> str:
-    types = "\n".join(f"- {t.value} ({category_of(t).value}): {_DESCRIPTIONS[t]}" for t in DocType)
+    types = "\n".join(f"- {t.value} ({category_of(t).value}): {spec_for(t).description}" for t in DocType)
     return f"""CLASSIFY this document uploaded by a client of a US tax-preparation firm.
 
 Answer with exactly one of these document types (category in brackets):

@@ -446,8 +446,9 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
     _, data = load_document(db, store, doc_id)
     extraction = engine.extract(data, raw.mime_type, doc_type)
     merged, origin = schemas.merge_pages([p.fields for p in extraction.pages])
-    errors = schemas.validation_errors(doc_type, merged)
-    invalid = {e.split(":", 1)[0] for e in errors}
+    field_errors = schemas.validation_errors(doc_type, merged)
+    invalid = {e.field for e in field_errors}
+    errors = [e.as_dict() for e in field_errors]  # stored and shown as {field, rule}: never the value
     valid = {k: v for k, v in merged.items() if k not in invalid}
     with db.transaction() as s:
         readings = {k: v for k, v in extraction.readings().items() if k in valid}  # how each was read
@@ -485,7 +486,7 @@ def _upsert_extraction(
     doc_type: str,
     data: dict[str, Any],
     page_confidences: list[float],
-    errors: list[str],
+    errors: list[dict[str, str]],
     engine: str,
     readings: dict[str, float] | None = None,
 ) -> Extraction:

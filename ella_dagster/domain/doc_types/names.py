@@ -1,0 +1,43 @@
+"""The document types and categories by name: the registry (this package) holds what each one is."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DocType(StrEnum):
+    SSN_CARD = "SSN_CARD"
+    DRIVER_LICENSE = "DRIVER_LICENSE"
+    PASSPORT = "PASSPORT"
+    W2 = "W2"
+    FORM_1099_INT = "FORM_1099_INT"
+    FORM_1099_DIV = "FORM_1099_DIV"
+    FORM_1099_NEC = "FORM_1099_NEC"
+    FORM_1099_MISC = "FORM_1099_MISC"
+    FORM_1099_K = "FORM_1099_K"
+    FORM_1099_R = "FORM_1099_R"
+    FORM_1099_G = "FORM_1099_G"
+    FORM_1099_SSA = "FORM_1099_SSA"
+    SCHEDULE_K1 = "SCHEDULE_K1"
+    FORM_1098 = "FORM_1098"
+    FORM_1098_T = "FORM_1098_T"
+    FORM_1095_A = "FORM_1095_A"
+    BANK_STATEMENT = "BANK_STATEMENT"
+    PROFIT_LOSS_STATEMENT = "PROFIT_LOSS_STATEMENT"
+    BUSINESS_LICENSE = "BUSINESS_LICENSE"
+    EIN_LETTER = "EIN_LETTER"
+    RECEIPT = "RECEIPT"
+    BIRTH_CERTIFICATE = "BIRTH_CERTIFICATE"
+    DAYCARE_RECEIPT = "DAYCARE_RECEIPT"
+    OTHER = "OTHER"
+    UNKNOWN = "UNKNOWN"
+
+
+class Category(StrEnum):
+    IDENTITY = "IDENTITY"
+    INCOME = "INCOME"
+    EXPENSE = "EXPENSE"
+    ASSET = "ASSET"
+    EDUCATION = "EDUCATION"
+    HEALTHCARE = "HEALTHCARE"
+    OTHER = "OTHER"
