@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,17 @@ from ella_dagster import samples
 from ella_dagster.db.session import Database
 from ella_dagster.pipeline.intake import seed_demo
 from ella_dagster.store import LocalDocumentStore
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary directories on tmpfs (/dev/shm) when the machine has one: every SQLite commit and
+    every Dagster storage file under tmp_path is fsynced, and on a disk those waits were most of the
+    unit tier's wall time. `--basetemp`, PYTEST_DEBUG_TEMPROOT or ELLA_TEST_TMPFS=0 keep the default."""
+    if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT") or os.environ.get("ELLA_TEST_TMPFS") == "0":
+        return
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(shm)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -53,20 +65,41 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated to head once per session; each test gets a copy of it (migrating
+    takes longer than most tests). tests/db/test_migrations.py runs the migrations themselves."""
+    path = tmp_path_factory.mktemp("sqlite_template") / "ella.db"
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    db.dispose()  # the last connection closing checkpoints the WAL into the file
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert not leftovers, f"the migrated template left {leftovers} beside it"
+    return path
+
+
+def fresh_sqlite(template: Path, directory: Path) -> Database:
+    """A migrated, empty SQLite database at directory/ella.db: a copy of the session's template."""
+    target = directory / "ella.db"
+    shutil.copyfile(template, target)
+    return Database(f"sqlite:///{target}")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A migrated, empty database: SQLite (the embedded default) and PostgreSQL (production)."""
-    sqlite_url = f"sqlite:///{tmp_path / 'ella.db'}"
-    db = Database(sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url"))
-    db.migrate()
+    if request.param == "sqlite":
+        db = fresh_sqlite(request.getfixturevalue("migrated_sqlite_template"), tmp_path)
+    else:
+        db = Database(request.getfixturevalue("postgres_url"))
+        db.migrate()
     yield db
     db.dispose()
 
 
 @pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'ella.db'}")
-    db.migrate()
+def sqlite_db(tmp_path: Path, migrated_sqlite_template: Path) -> Iterator[Database]:
+    db = fresh_sqlite(migrated_sqlite_template, tmp_path)
     yield db
     db.dispose()
 
@@ -103,11 +136,21 @@ def case_id(database: Database) -> str:
     return seed_demo(database)
 
 
+@pytest.fixture(scope="session")
+def dagster_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DAGSTER_HOME whose run, event-log and schedule storages were created (and migrated) once per
+    session; creating them is most of the cost of a fresh instance."""
+    home = tmp_path_factory.mktemp("dagster_home_template")
+    with instance_for_test(temp_dir=str(home)) as inst:
+        assert inst.get_runs() == []
+    return home
+
+
 @pytest.fixture
-def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
-    """A persistent Dagster instance in a temporary DAGSTER_HOME."""
+def instance(tmp_path: Path, dagster_home_template: Path) -> Iterator[DagsterInstance]:
+    """A persistent Dagster instance in a temporary DAGSTER_HOME (a copy of the session's template)."""
     home = tmp_path / "dagster_home"
-    home.mkdir()
+    shutil.copytree(dagster_home_template, home)
     with instance_for_test(temp_dir=str(home)) as inst:
         yield inst
 

@@ -11,8 +11,12 @@ from tests.support.rows import raw_image
 
 
 @pytest.fixture
-def no_waits(monkeypatch) -> None:
-    monkeypatch.setattr(batch, "RETRY_WAIT", {"initial": 0.0, "max": 0.0, "jitter": 0.0})
+def no_waits(monkeypatch) -> list[float]:
+    """The retries' back-off is not slept (batch._backoff was built from RETRY_WAIT at import, so
+    patching RETRY_WAIT alone left the test sleeping 2 + 4 + 8 s and jitter); the waits are recorded."""
+    slept: list[float] = []
+    monkeypatch.setattr(batch, "_sleep", slept.append)
+    return slept
 
 
 def test_a_check_that_raises_fails_its_document_not_the_batch(sqlite_db, local_store, no_waits) -> None:
