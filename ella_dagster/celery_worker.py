@@ -15,7 +15,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from ella_dagster.config import Settings
+from ella_dagster.config import Settings, current
 from ella_dagster.instance import CELERY_QUEUE, home_path
 
 
@@ -23,7 +23,7 @@ class NoCeleryLauncher(Exception):
     """DAGSTER_HOME's dagster.yaml does not launch runs on Celery."""
 
 
-def celery_app(home: Path | None = None) -> Celery:
+def celery_app(home: Path | None = None, settings: Settings | None = None) -> Celery:
     """The Celery app of DAGSTER_HOME's CeleryRunLauncher, with the run tasks registered. Only the
     launcher is built from the instance config: no storage is opened, so nothing is shared with the
     worker processes Celery forks."""
@@ -32,7 +32,7 @@ def celery_app(home: Path | None = None) -> Celery:
     from dagster_celery.launcher import CeleryRunLauncher
     from dagster_celery.tasks import create_execute_job_task, create_resume_job_task
 
-    home = home or home_path(Settings.from_env())
+    home = home or home_path(settings or current())
     if not (home / "dagster.yaml").exists():
         raise NoCeleryLauncher(f"no {home / 'dagster.yaml'} (run `ella init`)")
     data = InstanceRef.from_dir(str(home)).run_launcher_data
@@ -47,10 +47,16 @@ def celery_app(home: Path | None = None) -> Celery:
     return app
 
 
-def run_worker(concurrency: int, name: str | None = None, loglevel: str = "INFO", max_tasks_per_child: int = 20) -> int:
+def run_worker(
+    concurrency: int,
+    name: str | None = None,
+    loglevel: str = "INFO",
+    max_tasks_per_child: int = 20,
+    settings: Settings | None = None,
+) -> int:
     """Starts a Celery worker in this process (until SIGTERM/SIGINT): `concurrency` runs at a time,
     each in a forked process recycled after `max_tasks_per_child` runs."""
-    app = celery_app()
+    app = celery_app(settings=settings)
     # Import the code location once here, before Celery forks: every run starts warm.
     import ella_dagster.definitions  # noqa: F401
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from ella_dagster.config import Settings
+from ella_dagster.config import Settings, SettingsError
 from ella_dagster.db.session import Database
 from ella_dagster.domain.uploads import MAX_BATCH, MAX_IMAGE_BYTES, MAX_PDF_BYTES, UploadRejected
 
@@ -57,19 +57,18 @@ def read_input(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
     return data
 
 
-def _database() -> Database:
-    db = Database(Settings.from_env().database_url)
+def _database(settings: Settings) -> Database:
+    db = Database(settings.database_url)
     db.migrate()
     return db
 
 
-def cmd_init(_: argparse.Namespace) -> int:
+def cmd_init(_: argparse.Namespace, settings: Settings) -> int:
     """Migrates the database, writes and migrates DAGSTER_HOME (see instance.py) and, on S3, makes
     sure the bucket exists (created when missing)."""
     from ella_dagster.instance import InstanceConfigError, InstanceSettings, dagster_home, written_by_ella
 
-    settings = Settings.from_env()
-    _database()
+    _database(settings)
     if settings.store == "s3" and _ensure_bucket(settings) is None:
         return 1
     try:
@@ -79,11 +78,11 @@ def cmd_init(_: argparse.Namespace) -> int:
         return 1
     console.print(f"database migrated; DAGSTER_HOME={home}")
     if written_by_ella((home / "dagster.yaml").read_text()):  # a hand-made file says what the instance is
-        console.print(escape(InstanceSettings.from_env(settings).describe()), soft_wrap=True)
+        console.print(escape(InstanceSettings.of(settings).describe()), soft_wrap=True)
     return 0
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """A Celery run worker on this machine: the instance set up as `ella init` would (same code, same
     dagster.yaml), then the instance's Celery app until SIGTERM/SIGINT."""
     from ella_dagster.celery_worker import NoCeleryLauncher, run_worker
@@ -93,8 +92,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         error_line("--concurrency must be at least 1", "worker")
         return 2
     try:
-        dagster_home(Settings.from_env(), notify=_notifier("worker"))
-        return run_worker(args.concurrency, name=args.name, loglevel=args.loglevel)
+        dagster_home(settings, notify=_notifier("worker"))
+        return run_worker(args.concurrency, name=args.name, loglevel=args.loglevel, settings=settings)
     except (NoCeleryLauncher, InstanceConfigError) as exc:
         error_line(str(exc), "worker")
         return 2
@@ -117,12 +116,12 @@ def _ensure_bucket(settings: Settings) -> bool | None:
     (with one line on stderr) when it is missing and cannot be created."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ella_dagster.resources import resources_from_settings
+    from ella_dagster.resources import store_resource
 
     def code(exc: Exception) -> str:
         return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
 
-    store = resources_from_settings(settings)["store"].get_store()  # type: ignore[attr-defined]
+    store = store_resource(settings).get_store()
     try:
         if store.bucket_exists():
             return False
@@ -142,26 +141,26 @@ def _ensure_bucket(settings: Settings) -> bool | None:
     return True
 
 
-def cmd_seed_demo(_: argparse.Namespace) -> int:
+def cmd_seed_demo(_: argparse.Namespace, settings: Settings) -> int:
     from ella_dagster.pipeline.intake import seed_demo
 
-    console.print(f"demo case {seed_demo(_database())} ready")
+    console.print(f"demo case {seed_demo(_database(settings))} ready")
     return 0
 
 
-def cmd_upload(args: argparse.Namespace) -> int:
+def cmd_upload(args: argparse.Namespace, settings: Settings) -> int:
     """Every bad argument is one line; the good files of a batch are stored all the same. Exit code 0
     when every file was stored, 1 when some file was rejected, 2 when the whole batch was (bad or
     unknown case, too many files, no file to send)."""
     from ella_dagster.domain.uploads import check_batch_size
     from ella_dagster.pipeline.intake import upload_files
-    from ella_dagster.resources import resources_from_settings
+    from ella_dagster.resources import store_resource
 
     if not args.files:
         error_line("no files given: ella upload --case CASE FILE...", "upload")
         return 2
-    store = resources_from_settings(Settings.from_env())["store"].get_store()  # type: ignore[attr-defined]
-    db = _database()
+    store = store_resource(settings).get_store()
+    db = _database(settings)
     try:
         check_batch_size(len(args.files))  # before reading anything: at most 20 files of at most 20 MB
         upload_files(db, store, args.case, [])  # the case id is valid and the case exists
@@ -197,25 +196,25 @@ def cmd_upload(args: argparse.Namespace) -> int:
     return 1 if rejected else 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from ella_dagster.demo import run_demo
 
     return run_demo(include_real=not args.no_real, timeout=args.timeout)
 
 
-def _restore_archived(ids: list[str]) -> None:
+def _restore_archived(settings: Settings, ids: list[str]) -> None:
     """Documents of an archived season get their partition keys back before a backfill names them."""
     from dagster import DagsterInstance
 
     from ella_dagster.archive import restore_partitions
     from ella_dagster.instance import dagster_home
 
-    dagster_home(Settings.from_env())
+    dagster_home(settings)
     with DagsterInstance.get() as instance:
         restore_partitions(instance, ids)
 
 
-def cmd_show(args: argparse.Namespace) -> int:
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     """One document's story: row, classification history, actions, extraction, stages and runs."""
     import json
 
@@ -225,11 +224,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     from ella_dagster.instance import dagster_home
     from ella_dagster.story import add_dagster, from_database
 
-    story = from_database(_database(), args.document)
+    story = from_database(_database(settings), args.document)
     if story is None:
         error_line(f"no document {args.document!r}", "show")
         return 2
-    dagster_home(Settings.from_env())
+    dagster_home(settings)
     with DagsterInstance.get() as instance:
         add_dagster(story, instance, args.url)
     if args.json:
@@ -264,20 +263,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_archive(args: argparse.Namespace) -> int:
+def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
     """Removes a closed season's finished documents from the `documents` partitions (records stay)."""
     from dagster import DagsterInstance
 
     from ella_dagster.archive import archivable, archive_season
     from ella_dagster.instance import dagster_home
 
-    db = _database()
+    db = _database(settings)
     ids = archivable(db, args.season)
     noun = "document" if len(ids) == 1 else "documents"
     if args.dry_run or not ids:
         console.print(f"season {args.season}: {len(ids)} finished {noun} would leave the partitions")
         return 0
-    dagster_home(Settings.from_env())
+    dagster_home(settings)
     with DagsterInstance.get() as instance:
         removed = archive_season(db, instance, args.season)
     keys = "partition key" if removed == 1 else "partition keys"
@@ -285,7 +284,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
     return 0
 
 
-def _launch(args: argparse.Namespace, ids: list[str], steps: list[str], title: str) -> int:
+def _launch(args: argparse.Namespace, settings: Settings, ids: list[str], steps: list[str], title: str) -> int:
     """Launches one backfill for `ids`, prints its id and link, and follows it unless --no-wait."""
     import datetime as dt
 
@@ -299,10 +298,10 @@ def _launch(args: argparse.Namespace, ids: list[str], steps: list[str], title: s
         return 0
     console.print(f"{_count(len(ids), 'document')} selected")
     if args.dry_run:
-        _print_documents(_database(), ids, limit=args.limit)
+        _print_documents(_database(settings), ids, limit=args.limit)
         return 0
-    server, db, launched_at = DagsterWebserver(args.url), _database(), utcnow() - dt.timedelta(seconds=1)
-    _restore_archived(ids)
+    server, db, launched_at = DagsterWebserver(args.url), _database(settings), utcnow() - dt.timedelta(seconds=1)
+    _restore_archived(settings, ids)
     try:
         backfill_id = server.launch_backfill(ids, steps, title, tags={"ella/command": args.command})
     except BackfillError as exc:
@@ -392,16 +391,16 @@ def _doc_type(text: str) -> str:  # argparse type
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def cmd_rerun_failed(args: argparse.Namespace) -> int:
+def cmd_rerun_failed(args: argparse.Namespace, settings: Settings) -> int:
     from ella_dagster.backfills import ALL_STEPS, Criteria, select_documents
 
     criteria = Criteria(
         case_id=args.case, uploaded_from=args.uploaded_from, uploaded_to=args.uploaded_to, statuses=["FAILED"]
     )
-    return _launch(args, select_documents(_database(), criteria), ALL_STEPS, "ella rerun-failed")
+    return _launch(args, settings, select_documents(_database(settings), criteria), ALL_STEPS, "ella rerun-failed")
 
 
-def cmd_reclassify(args: argparse.Namespace) -> int:
+def cmd_reclassify(args: argparse.Namespace, settings: Settings) -> int:
     from ella_dagster.backfills import FROM_CLASSIFICATION, Criteria, select_documents
 
     criteria = Criteria(
@@ -414,23 +413,22 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
         uploaded_to=args.uploaded_to,
         engine_version=args.engine_version,
     )
-    db = _database()
+    db = _database(settings)
     ids = select_documents(db, criteria)
     if args.stale:
-        ids = _stale_only(db, ids)
-    return _launch(args, ids, FROM_CLASSIFICATION, "ella reclassify")
+        ids = _stale_only(settings, db, ids)
+    return _launch(args, settings, ids, FROM_CLASSIFICATION, "ella reclassify")
 
 
-def _stale_only(db: Database, ids: list[str]) -> list[str]:
+def _stale_only(settings: Settings, db: Database, ids: list[str]) -> list[str]:
     """The selected documents whose stored results predate the current engine or schema versions,
     with their counts per type and stage printed."""
     from collections import Counter
 
     from ella_dagster.backfills import stale_documents
-    from ella_dagster.engines import engine_for
+    from ella_dagster.engines import settings_engine
 
-    settings = Settings.from_env()
-    version = engine_for(settings.engine, settings.engine_revision).version
+    version = settings_engine(settings).version
     stale = stale_documents(db, version, ids)
     by_type = Counter(d.doc_type or "unclassified" for d in stale)
     by_stage = Counter(stage for d in stale for stage in d.stages)
@@ -444,18 +442,17 @@ def _stale_only(db: Database, ids: list[str]) -> list[str]:
     return [d.doc_id for d in stale]
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     """A staff decision on a document's type: recorded as ground truth, then routing, naming,
     extraction and the checklist follow it (pipeline/verify.py)."""
     from ella_dagster.domain.doc_types import DocType
-    from ella_dagster.engines import engine_for
+    from ella_dagster.engines import settings_engine
     from ella_dagster.pipeline.verify import DocumentInFlight, SplitUpload, UnknownDocument, verify_document
-    from ella_dagster.resources import resources_from_settings
+    from ella_dagster.resources import store_resource
 
-    settings = Settings.from_env()
-    db = _database()
-    store = resources_from_settings(settings)["store"].get_store()  # type: ignore[attr-defined]
-    engine = engine_for(settings.engine, settings.engine_revision)
+    db = _database(settings)
+    store = store_resource(settings).get_store()
+    engine = settings_engine(settings)
     try:
         outcome = verify_document(db, store, engine, args.document, DocType(args.doc_type), staff=args.by)
     except UnknownDocument:
@@ -467,7 +464,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except SplitUpload:
         error_line(f"upload {args.document} was split into documents: verify those (ella show it)", "verify")
         return 2
-    reported = _report_verification(db, outcome)
+    reported = _report_verification(settings, db, outcome)
     if args.json:
         import json
 
@@ -525,7 +522,7 @@ def _metric_rows(db: Database, since, until) -> list[dict]:
     return rows
 
 
-def _report_verification(db: Database, outcome) -> bool:
+def _report_verification(settings: Settings, db: Database, outcome) -> bool:
     """The partition's stages from classification on get a materialisation reported (runless, tagged
     ella/command=verify) with what verification left, so the UI's partition page shows the staff type
     and the new route, key and status, not the last run's. False when the document has no partition
@@ -533,12 +530,14 @@ def _report_verification(db: Database, outcome) -> bool:
     from dagster import AssetMaterialization, DagsterInstance
     from dagster._core.definitions.data_version import CODE_VERSION_TAG
 
-    from ella_dagster.assets.documents import CODE_VERSIONS
+    from ella_dagster.assets.documents import stage_code_versions
     from ella_dagster.assets.metadata import document_identity, to_metadata
     from ella_dagster.instance import dagster_home
 
+    code_versions = stage_code_versions(settings)
+
     def code_version_tags(stage: str) -> dict[str, str]:
-        return {CODE_VERSION_TAG: CODE_VERSIONS[stage]} if CODE_VERSIONS.get(stage) else {}
+        return {CODE_VERSION_TAG: code_versions[stage]} if code_versions.get(stage) else {}
 
     stages = {
         "classification": {
@@ -560,7 +559,7 @@ def _report_verification(db: Database, outcome) -> bool:
     }
     identity = document_identity(db, [outcome.doc_id]).get(outcome.doc_id, {})
     try:
-        dagster_home(Settings.from_env())
+        dagster_home(settings)
         with DagsterInstance.get() as instance:
             if not instance.has_dynamic_partition("documents", outcome.doc_id):
                 return False
@@ -669,7 +668,7 @@ def print_metrics(db: Database, day, until=None, output: str = "table", calibrat
     )
 
 
-def cmd_metrics(args: argparse.Namespace) -> int:
+def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
     import datetime as dt
 
     if args.day and (args.since or args.until):
@@ -681,11 +680,11 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if since > until:
         error_line(f"--since {since} is after --until {until}", "metrics")
         return 2
-    print_metrics(_database(), since, until, output=args.format, calibration_csv=args.calibration)
+    print_metrics(_database(settings), since, until, output=args.format, calibration_csv=args.calibration)
     return 0
 
 
-def cmd_health(_: argparse.Namespace) -> int:
+def cmd_health(_: argparse.Namespace, settings: Settings) -> int:
     """Engine configuration and reachability, database and store, as JSON."""
     import json
 
@@ -693,21 +692,20 @@ def cmd_health(_: argparse.Namespace) -> int:
 
     from ella_dagster.engines.ocr import tesseract_version
 
-    settings = Settings.from_env()
     report: dict[str, object] = {"engine": settings.engine, "tesseract": tesseract_version()}
     if settings.engine == "gemini":
-        from ella_dagster.engines.gemini import GeminiSettings, health
+        from ella_dagster.engines.gemini import health
 
-        report["gemini"] = health(GeminiSettings.from_env())
+        report["gemini"] = health(settings.gemini)
     try:
-        with _database().transaction() as s:
+        with _database(settings).transaction() as s:
             s.execute(text("SELECT 1"))
         report["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - reported
         report["database"] = f"error: {type(exc).__name__}"
     report["store"] = _store_health(settings)
-    if os.environ.get("ELLA_CELERY_BROKER_URL"):
-        report["workers"] = _workers_health()
+    if settings.dagster.celery_broker_url:
+        report["workers"] = _workers_health(settings)
     engine_ok = report["tesseract"] != "missing" if settings.engine == "offline" else report["gemini"]["available"]
     report["healthy"] = (
         bool(engine_ok)
@@ -729,10 +727,10 @@ def _store_health(settings: Settings) -> str:
 
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ella_dagster.resources import resources_from_settings
+    from ella_dagster.resources import store_resource
 
     try:
-        store = resources_from_settings(settings)["store"].get_store()  # type: ignore[attr-defined]
+        store = store_resource(settings).get_store()
         if settings.store == "s3" and not store.bucket_exists():
             return f"error: bucket {settings.s3_bucket} does not exist (run `ella init` to create it)"
         probe = f"_health/{uuid.uuid4().hex}"
@@ -749,12 +747,12 @@ def _store_health(settings: Settings) -> str:
     return f"ok ({settings.store})"
 
 
-def _workers_health() -> str:
+def _workers_health(settings: Settings) -> str:
     """Celery workers answering on the instance's broker: "ok (N)", or an error line."""
     try:
         from ella_dagster.celery_worker import celery_app
 
-        answers = celery_app().control.ping(timeout=2.0) or []
+        answers = celery_app(settings=settings).control.ping(timeout=2.0) or []
     except Exception as exc:  # noqa: BLE001 - reported
         return f"error: broker not reachable ({type(exc).__name__})"
     if not answers:
@@ -762,7 +760,7 @@ def _workers_health() -> str:
     return f"ok ({len(answers)})"
 
 
-def cmd_classify(args: argparse.Namespace) -> int:
+def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     """Runs the configured engine on files, without the database or Dagster."""
     import json
     import time
@@ -773,10 +771,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from ella_dagster.domain.field_confidence import field_confidences
     from ella_dagster.domain.pii import mask_fields
     from ella_dagster.domain.uploads import claimed_mime, sniff_mime
-    from ella_dagster.engines import engine_for
+    from ella_dagster.engines import settings_engine
 
-    settings = Settings.from_env()
-    engine = engine_for(settings.engine, settings.engine_revision)
+    engine = settings_engine(settings)
     failures = 0
 
     def report_failure(path: Path, exc: Exception) -> None:
@@ -861,7 +858,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        return args.func(args)
+        settings = Settings.from_env()  # once per command, passed down
+        return args.func(args, settings)
+    except SettingsError as exc:  # a setting that cannot be used: one line naming the variable
+        error_line(str(exc), args.command)
+        return 2
     except KeyboardInterrupt:
         error_line("interrupted", args.command)
         return 130

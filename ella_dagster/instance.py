@@ -1,8 +1,8 @@
 """The Dagster home the CLI, demo, daemon and workers share, and the dagster.yaml `ella init` writes.
 
 With nothing configured the instance is the embedded default: the project's dagster.yaml as it is,
-SQLite under $DAGSTER_HOME. The production blocks are added from the environment, each on its own
-switch:
+SQLite under $DAGSTER_HOME. The production blocks are added from the settings (config.Settings, read
+from the environment once), each on its own switch:
 
 - ELLA_DATABASE_URL on PostgreSQL -> dagster-postgres run, event-log and schedule storage in a database
   of its own on the same server (`<appdb>_dagster`, or ELLA_DAGSTER_PG_DB), created when missing;
@@ -23,13 +23,13 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ella_dagster.config import PROJECT_ROOT, Settings
+from ella_dagster.config import PROJECT_ROOT, Settings, current
 
 TEMPLATE = PROJECT_ROOT / "dagster.yaml"
 # The first line of every dagster.yaml `ella init` writes: a file starting with it is ours to rewrite.
@@ -87,27 +87,29 @@ class PostgresTarget:
 
 @dataclass(frozen=True)
 class InstanceSettings:
-    """The instance's production switches, all from the environment (see the README's table)."""
+    """The instance's production switches, made from the settings (config.Settings: the database and
+    store settings and `settings.dagster`, read with the rest; see the README's table)."""
 
     postgres: PostgresTarget | None
     compute_logs_bucket: str | None  # the store's bucket when ELLA_STORE=s3
     s3_endpoint_url: str | None
-    celery_broker: str | None
-    celery_backend: str | None
+    celery_broker: str | None = field(repr=False)
+    celery_backend: str | None = field(repr=False)
+    celery_backend_env: str  # the variable the backend URL comes from (the broker's when unset)
     max_concurrent_runs: int | None
 
     @classmethod
-    def from_env(cls, settings: Settings, env: Mapping[str, str] | None = None) -> InstanceSettings:
-        env = os.environ if env is None else env
-        broker = env.get(BROKER_ENV) or None
-        runs = env.get("ELLA_MAX_CONCURRENT_RUNS") or None
+    def of(cls, settings: Settings) -> InstanceSettings:
+        dagster = settings.dagster
+        broker = dagster.celery_broker_url
         return cls(
-            postgres=postgres_target(settings.database_url, env.get("ELLA_DAGSTER_PG_DB") or None),
+            postgres=postgres_target(settings.database_url, dagster.pg_db),
             compute_logs_bucket=settings.s3_bucket if settings.store == "s3" else None,
             s3_endpoint_url=settings.s3_endpoint_url,
             celery_broker=broker,
-            celery_backend=(env.get(BACKEND_ENV) or broker) if broker else None,
-            max_concurrent_runs=int(runs) if runs else None,
+            celery_backend=(dagster.celery_backend_url or broker) if broker else None,
+            celery_backend_env=BACKEND_ENV if dagster.celery_backend_url else BROKER_ENV,
+            max_concurrent_runs=dagster.max_concurrent_runs,
         )
 
     def describe(self) -> str:
@@ -142,9 +144,9 @@ def postgres_target(database_url: str, db_name: str | None = None) -> PostgresTa
     )
 
 
-def instance_yaml(settings: Settings, home: Path, env: Mapping[str, str] | None = None) -> str:
+def instance_yaml(settings: Settings, home: Path) -> str:
     """The dagster.yaml for these settings: the project's template, then the production blocks."""
-    production = InstanceSettings.from_env(settings, env)
+    production = InstanceSettings.of(settings)
     text = TEMPLATE.read_text()
     if production.max_concurrent_runs is not None:
         text, count = re.subn(
@@ -178,8 +180,7 @@ def instance_yaml(settings: Settings, home: Path, env: Mapping[str, str] | None 
             "config": {
                 "broker": _secret_free(production.celery_broker, BROKER_ENV),
                 "backend": _secret_free(
-                    production.celery_backend or production.celery_broker,
-                    BACKEND_ENV if (env or os.environ).get(BACKEND_ENV) else BROKER_ENV,
+                    production.celery_backend or production.celery_broker, production.celery_backend_env
                 ),
                 "default_queue": CELERY_QUEUE,
                 "config_source": {
@@ -269,14 +270,12 @@ def ensure_postgres_database(settings: Settings, target: PostgresTarget) -> bool
         engine.dispose()
 
 
-def write_instance_config(
-    home: Path, settings: Settings, notify: Callable[[str], None] | None = None, env: Mapping[str, str] | None = None
-) -> str:
+def write_instance_config(home: Path, settings: Settings, notify: Callable[[str], None] | None = None) -> str:
     """Writes $DAGSTER_HOME/dagster.yaml for these settings. A file we wrote (our header, or the plain
     copy of the template older versions made) is rewritten when the settings changed; a hand-made one
     is left alone, with a warning when it differs. Returns "written", "unchanged" or "kept"."""
     config = home / "dagster.yaml"
-    wanted = instance_yaml(settings, home, env)
+    wanted = instance_yaml(settings, home)
     if config.exists():
         current = config.read_text()
         if current == wanted:
@@ -285,7 +284,7 @@ def write_instance_config(
             if notify:
                 notify(
                     f"warning: {config} was not written by `ella init`; left as it is (it differs from what "
-                    f"these settings would write: {InstanceSettings.from_env(settings, env).describe()})"
+                    f"these settings would write: {InstanceSettings.of(settings).describe()})"
                 )
             return "kept"
     tmp = config.with_name(f".dagster.yaml.{os.getpid()}.tmp")
@@ -306,8 +305,8 @@ def written_by_ella(text: str) -> bool:
 
 
 def home_path(settings: Settings) -> Path:
-    """$DAGSTER_HOME, by default data/dagster_home."""
-    return Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").resolve()
+    """$DAGSTER_HOME, by default data/dagster_home (read with the other settings)."""
+    return settings.dagster.home
 
 
 def dagster_home(settings: Settings, notify: Callable[[str], None] | None = None) -> Path:
@@ -316,7 +315,7 @@ def dagster_home(settings: Settings, notify: Callable[[str], None] | None = None
     at once would leave two migration heads)."""
     home = home_path(settings)
     home.mkdir(parents=True, exist_ok=True)
-    production = InstanceSettings.from_env(settings)
+    production = InstanceSettings.of(settings)
     written = write_instance_config(home, settings, notify)
     # Its database before anything opens the instance; a hand-made file names its own storage.
     target = production.postgres if written != "kept" else None
@@ -339,7 +338,7 @@ def _exec(argv: list[str]) -> int:
     if not argv:
         print("usage: python -m ella_dagster.instance exec CMD [ARG...]", file=sys.stderr)
         return 2
-    prepare_environment(Settings.from_env())
+    prepare_environment(current())
     os.execvp(argv[0], argv)
     return 127  # not reached
 

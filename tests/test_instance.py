@@ -30,26 +30,20 @@ PG_URL = "postgresql+psycopg://ella:s3cr3t-pw@db.internal:6432/ella?sslmode=requ
 
 
 def settings_for(tmp_path: Path, **env: str) -> tuple[Settings, dict[str, str]]:
-    """Settings as `ella` would read them from exactly this environment."""
+    """Settings as `ella` would read them from exactly this environment (read once: the instance's
+    switches are part of them)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("ELLA_", "DAGSTER_HOME"))}
     full = {**base, "ELLA_DATA_DIR": str(tmp_path / "data"), **env}
-    saved = dict(os.environ)
-    try:
-        os.environ.clear()
-        os.environ.update(full)
-        return Settings.from_env(), full
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    return Settings.from_env(full), full
 
 
-def parsed(settings: Settings, env: dict[str, str], home: Path) -> dict:
-    return yaml.safe_load(instance_yaml(settings, home, env))
+def parsed(settings: Settings, home: Path) -> dict:
+    return yaml.safe_load(instance_yaml(settings, home))
 
 
 def test_embedded_default_is_the_template_with_our_header(tmp_path: Path) -> None:
-    settings, env = settings_for(tmp_path)
-    text = instance_yaml(settings, tmp_path / "home", env)
+    settings, _ = settings_for(tmp_path)
+    text = instance_yaml(settings, tmp_path / "home")
     assert text.startswith(HEADER)
     assert text.endswith((PROJECT_ROOT / "dagster.yaml").read_text())
     config = yaml.safe_load(text)
@@ -58,10 +52,10 @@ def test_embedded_default_is_the_template_with_our_header(tmp_path: Path) -> Non
 
 
 def test_postgres_storage_in_its_own_database_with_psycopg2_and_no_password(tmp_path: Path) -> None:
-    settings, env = settings_for(tmp_path, ELLA_DATABASE_URL=PG_URL)
-    text = instance_yaml(settings, tmp_path / "home", env)
+    settings, _ = settings_for(tmp_path, ELLA_DATABASE_URL=PG_URL)
+    text = instance_yaml(settings, tmp_path / "home")
     assert "s3cr3t-pw" not in text
-    assert parsed(settings, env, tmp_path)["storage"] == {
+    assert parsed(settings, tmp_path)["storage"] == {
         "postgres": {
             "postgres_db": {
                 "username": "ella",
@@ -81,10 +75,10 @@ def test_postgres_storage_in_its_own_database_with_psycopg2_and_no_password(tmp_
 
 
 def test_s3_compute_logs_in_the_store_bucket(tmp_path: Path) -> None:
-    settings, env = settings_for(
+    settings, _ = settings_for(
         tmp_path, ELLA_STORE="s3", ELLA_S3_BUCKET="firm-docs", ELLA_S3_ENDPOINT_URL="https://acct.r2.example"
     )
-    logs = parsed(settings, env, tmp_path / "home")["compute_logs"]
+    logs = parsed(settings, tmp_path / "home")["compute_logs"]
     assert logs["module"] == "dagster_aws.s3.compute_log_manager" and logs["class"] == "S3ComputeLogManager"
     assert logs["config"] == {
         "bucket": "firm-docs",
@@ -102,8 +96,8 @@ def test_s3_compute_logs_in_the_store_bucket(tmp_path: Path) -> None:
 
 
 def test_celery_run_launcher_on_redis_with_a_broker_password_kept_out(tmp_path: Path) -> None:
-    settings, env = settings_for(tmp_path, ELLA_CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
-    launcher = parsed(settings, env, tmp_path)["run_launcher"]
+    settings, _ = settings_for(tmp_path, ELLA_CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
+    launcher = parsed(settings, tmp_path)["run_launcher"]
     assert (launcher["module"], launcher["class"]) == ("dagster_celery.launcher", "CeleryRunLauncher")
     config = launcher["config"]
     assert config["broker"] == config["backend"] == "redis://127.0.0.1:6379/0"
@@ -116,14 +110,21 @@ def test_celery_run_launcher_on_redis_with_a_broker_password_kept_out(tmp_path: 
     assert validate_config(CeleryRunLauncher.config_type(), config).success
 
     secret = "redis://:hunter2@cache.internal:6379/0"
-    settings, env = settings_for(tmp_path, ELLA_CELERY_BROKER_URL=secret, ELLA_MAX_CONCURRENT_RUNS="6")
-    text = instance_yaml(settings, tmp_path, env)
+    settings, _ = settings_for(tmp_path, ELLA_CELERY_BROKER_URL=secret, ELLA_MAX_CONCURRENT_RUNS="6")
+    text = instance_yaml(settings, tmp_path)
     assert "hunter2" not in text
     config = yaml.safe_load(text)
     assert config["run_launcher"]["config"]["broker"] == {"env": "ELLA_CELERY_BROKER_URL"}
     assert config["run_launcher"]["config"]["backend"] == {"env": "ELLA_CELERY_BROKER_URL"}
     assert config["concurrency"]["runs"]["max_concurrent_runs"] == 6
-    assert "hunter2" not in InstanceSettings.from_env(settings, env).describe()
+    assert "hunter2" not in InstanceSettings.of(settings).describe()
+    assert "hunter2" not in repr(settings) + repr(InstanceSettings.of(settings))
+    # A backend of its own is referenced by its own variable.
+    settings, _ = settings_for(
+        tmp_path, ELLA_CELERY_BROKER_URL=secret, ELLA_CELERY_BACKEND_URL="redis://:s3cret@results.internal:6379/1"
+    )
+    backend = parsed(settings, tmp_path)["run_launcher"]["config"]["backend"]
+    assert backend == {"env": "ELLA_CELERY_BACKEND_URL"}
 
 
 def test_everything_at_once_loads_as_a_dagster_instance(tmp_path: Path, postgres_url: str) -> None:
@@ -139,7 +140,7 @@ def test_everything_at_once_loads_as_a_dagster_instance(tmp_path: Path, postgres
     )
     home = tmp_path / "home"
     home.mkdir()
-    assert write_instance_config(home, settings, env=env) == "written"
+    assert write_instance_config(home, settings) == "written"
     assert "pw-9f1c" not in (home / "dagster.yaml").read_text()
     ref = InstanceRef.from_dir(str(home))
     assert ref.storage_data.module_name == "dagster_postgres"
@@ -153,19 +154,19 @@ def test_everything_at_once_loads_as_a_dagster_instance(tmp_path: Path, postgres
 def test_ours_is_rewritten_a_hand_made_one_is_kept(tmp_path: Path, postgres_url: str) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    sqlite_settings, env = settings_for(tmp_path)
-    pg_settings, pg_env = settings_for(tmp_path, ELLA_DATABASE_URL=postgres_url)
+    sqlite_settings, _ = settings_for(tmp_path)
+    pg_settings, _ = settings_for(tmp_path, ELLA_DATABASE_URL=postgres_url)
     # A plain copy of the template (what earlier versions wrote) is ours: switching storage rewrites it.
     (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
-    assert write_instance_config(home, pg_settings, env=pg_env) == "written"
+    assert write_instance_config(home, pg_settings) == "written"
     assert "storage" in yaml.safe_load((home / "dagster.yaml").read_text())
-    assert write_instance_config(home, pg_settings, env=pg_env) == "unchanged"
-    assert write_instance_config(home, sqlite_settings, env=env) == "written"
+    assert write_instance_config(home, pg_settings) == "unchanged"
+    assert write_instance_config(home, sqlite_settings) == "written"
     assert "storage" not in yaml.safe_load((home / "dagster.yaml").read_text())
     # Hand-made: left alone, with a warning.
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     notes: list[str] = []
-    assert write_instance_config(home, pg_settings, notes.append, env=pg_env) == "kept"
+    assert write_instance_config(home, pg_settings, notes.append) == "kept"
     assert (home / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
     [note] = notes
     assert note.startswith("warning: ") and "not written by `ella init`" in note

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import random
 import re
 import threading
@@ -17,6 +16,7 @@ from typing import Any
 import jsonschema
 import pypdfium2 as pdfium
 
+from ella_dagster.config import GeminiSettings  # read with the other settings (config.Settings.gemini)
 from ella_dagster.domain.doc_types import DocType
 from ella_dagster.domain.errors import PermanentDocumentError, TransientDocumentError, sanitize_error
 from ella_dagster.domain.extraction import confidence_for, schema_for
@@ -36,39 +36,6 @@ HARD_LIMIT_BYTES = 20 * 1024 * 1024
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 TRANSIENT_TEXT = re.compile(r"rate.?limit|timeout|overloaded|resource.?exhausted|quota.?exceeded|unavailable", re.I)
 NOT_FOUND_TEXT = re.compile(r"not found|does not exist|is not supported", re.I)
-
-
-@dataclass(frozen=True)
-class GeminiSettings:
-    api_key: str
-    model: str = "gemini-2.5-flash"
-    fallback_models: tuple[str, ...] = ("gemini-2.5-flash-lite",)
-    base_url: str | None = None  # a stand-in server in tests; Google's endpoint by default
-    requests_per_window: int = 10
-    window_seconds: float = 60.0
-    max_retries: int = 0  # the document's retry budget (pipeline/batch.py) is the only one by default
-    retry_delay_seconds: float = 1.0
-    timeout_seconds: float = 60.0
-
-    @classmethod
-    def from_env(cls) -> GeminiSettings:
-        model = os.environ.get("GEMINI_MODEL", "gemini-2.5-flash")
-        fallbacks = os.environ.get("GEMINI_FALLBACK_MODELS", "gemini-2.5-flash-lite,gemini-2.5-flash")
-        return cls(
-            api_key=os.environ.get("GEMINI_API_KEY", ""),
-            model=model,
-            fallback_models=tuple(m.strip() for m in fallbacks.split(",") if m.strip() and m.strip() != model),
-            base_url=os.environ.get("GEMINI_BASE_URL") or None,
-            requests_per_window=int(os.environ.get("GEMINI_RPM", "10")),
-            window_seconds=float(os.environ.get("GEMINI_RATE_WINDOW_SECONDS", "60")),
-            max_retries=int(os.environ.get("GEMINI_MAX_RETRIES", "0")),
-            retry_delay_seconds=int(os.environ.get("GEMINI_RETRY_DELAY_MS", "1000")) / 1000,
-            timeout_seconds=float(os.environ.get("GEMINI_TIMEOUT_SECONDS", "60")),
-        )
-
-    @property
-    def models(self) -> list[str]:
-        return [self.model, *(m for m in self.fallback_models if m != self.model)]
 
 
 # The model that last worked, remembered for the life of the process.
