@@ -4,10 +4,10 @@ import datetime as dt
 
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, define_asset_job, schedule
 
-from ella_dagster.assets.metrics import confidence_metrics, daily_partitions
+from ella_dagster.assets.metrics import METRICS_KEY, daily_partitions
 
 confidence_metrics_job = define_asset_job(
-    "refresh_confidence_metrics", selection=[confidence_metrics], partitions_def=daily_partitions
+    "refresh_confidence_metrics", selection=[METRICS_KEY], partitions_def=daily_partitions
 )
 
 

@@ -93,14 +93,15 @@ def test_a_document_is_found_by_case_and_file_name_and_a_backfill_link_opens(
         # The day's metrics (the schedule's job, run here at once) list the uploads with their partitions.
         from dagster import DagsterInstance, materialize
 
-        from ella_dagster.assets import confidence_metrics
+        from ella_dagster.assets import build_metrics_asset
+        from ella_dagster.config import Settings
         from ella_dagster.resources import DatabaseResource, EngineResource
 
         monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
         monkeypatch.setenv("ELLA_DATA_DIR", env["ELLA_DATA_DIR"])
         with DagsterInstance.get() as instance:
             assert materialize(
-                [confidence_metrics],
+                [build_metrics_asset(Settings.from_env())],
                 partition_key=dt.date.today().isoformat(),
                 instance=instance,
                 resources={"db": DatabaseResource(url=db.url), "engine": EngineResource()},

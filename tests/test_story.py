@@ -12,14 +12,16 @@ import pytest
 from dagster import DagsterInstance, materialize
 from dagster._core.instance.ref import InstanceRef
 
-from ella_dagster.assets import DOCUMENT_ASSETS
-from ella_dagster.config import PROJECT_ROOT
+from ella_dagster.assets import build_document_assets
+from ella_dagster.config import PROJECT_ROOT, Settings
 from ella_dagster.db.session import Database
 from ella_dagster.pipeline.intake import seed_demo
 from ella_dagster.resources import DatabaseResource, EngineResource, LocalDocumentStoreResource
 from ella_dagster.store import LocalDocumentStore
 from ella_dagster.story import add_dagster, from_database
 from tests.support.pipeline import ingest
+
+DOCUMENT_ASSETS = build_document_assets(Settings.from_env({}))  # the default settings' assets
 
 pytestmark = [pytest.mark.slow]
 

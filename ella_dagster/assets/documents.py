@@ -10,7 +10,7 @@ were planned and not materialised as failed, and the rest stay materialised.
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from dagster import (
     AssetCheckEvaluation,
@@ -19,6 +19,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
+    AssetsDefinition,
     AssetSpec,
     BackfillPolicy,
     DynamicPartitionsDefinition,
@@ -33,7 +34,7 @@ from dagster._core.definitions.data_version import (
 )
 
 from ella_dagster.assets.metadata import document_identity, to_metadata
-from ella_dagster.config import Settings, current
+from ella_dagster.config import Settings
 from ella_dagster.domain.hashing import NEAR_DUPLICATE_BITS
 from ella_dagster.engines import code_version
 from ella_dagster.pipeline.batch import STAGES, DocumentFailure, StageOutcome, process_batch
@@ -43,10 +44,14 @@ from ella_dagster.resources import DatabaseResource, DocumentStoreResource, Engi
 documents_partitions = DynamicPartitionsDefinition(name="documents")
 
 GROUP = "documents"
-_settings = current()  # the code location's settings, read once
-# In-flight calls to a cloud engine are capped by a Dagster pool (limit in dagster.yaml); the
-# requests-per-minute limit itself is shared through the database (ella_dagster.ratelimit).
-ENGINE_POOL = "gemini" if _settings.engine == "gemini" else None
+DOCUMENT_KEYS = [AssetKey(stage.name) for stage in STAGES]  # the six assets, whatever the settings
+MAX_FAILED_LISTED = 20
+
+
+def engine_pool(settings: Settings) -> str | None:
+    """In-flight calls to a cloud engine are capped by a Dagster pool (limit in dagster.yaml); the
+    requests-per-minute limit itself is shared through the database (ella_dagster.ratelimit)."""
+    return "gemini" if settings.engine == "gemini" else None
 
 
 def stage_code_versions(settings: Settings) -> dict[str, str]:
@@ -71,22 +76,22 @@ def stage_code_versions(settings: Settings) -> dict[str, str]:
     }
 
 
-CODE_VERSIONS = stage_code_versions(_settings)
-MAX_FAILED_LISTED = 20
+def document_specs(code_versions: Mapping[str, str]) -> list[AssetSpec]:
+    return [
+        AssetSpec(
+            stage.name,
+            deps=[previous.name] if previous else [],
+            description=stage.description,
+            group_name=GROUP,
+            kinds={"python"},
+            partitions_def=documents_partitions,
+            code_version=code_versions.get(stage.name),
+            skippable=True,  # materialised per document, only where that document got through the stage
+        )
+        for previous, stage in zip([None, *STAGES[:-1]], STAGES, strict=True)
+    ]
 
-SPECS = [
-    AssetSpec(
-        stage.name,
-        deps=[previous.name] if previous else [],
-        description=stage.description,
-        group_name=GROUP,
-        kinds={"python"},
-        partitions_def=documents_partitions,
-        code_version=CODE_VERSIONS.get(stage.name),
-        skippable=True,  # materialised per document, only where that document got through the stage
-    )
-    for previous, stage in zip([None, *STAGES[:-1]], STAGES, strict=True)
-]
+
 CHECK_SPECS = [
     AssetCheckSpec(rule.name, asset=stage.name, description=rule.description, blocking=rule.blocking)
     for stage in STAGES
@@ -94,9 +99,14 @@ CHECK_SPECS = [
 ]
 
 
-def _version_tags(outcome: StageOutcome, upstream: str | None, versions: dict[tuple[str, str], str]) -> dict[str, str]:
+def _version_tags(
+    outcome: StageOutcome,
+    upstream: str | None,
+    versions: dict[tuple[str, str], str],
+    code_versions: Mapping[str, str],
+) -> dict[str, str]:
     """Code and data version tags, as Dagster writes them for an output, so staleness works per document."""
-    code = CODE_VERSIONS.get(outcome.stage)
+    code = code_versions.get(outcome.stage)
     parent = versions.get((outcome.doc_id, upstream)) if upstream else None
     digest = hashlib.sha256(
         json.dumps([code, parent, outcome.result.values], sort_keys=True, default=str).encode()
@@ -122,69 +132,73 @@ def _materialisation_metadata(outcome: StageOutcome) -> dict[str, object]:
     return metadata
 
 
-@multi_asset(
-    name="document_pipeline",
-    specs=SPECS,
-    check_specs=CHECK_SPECS,
-    can_subset=True,
-    partitions_def=documents_partitions,
-    # A backfill (ella rerun-failed, ella reclassify) runs its documents in ranged runs of a batch each.
-    backfill_policy=BackfillPolicy.multi_run(_settings.batch_size),
-    pool=ENGINE_POOL,
-)
-def document_pipeline(
-    context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource, engine: EngineResource
-) -> Iterator[AssetMaterialization | AssetCheckEvaluation]:
-    selected = context.selected_asset_keys
-    stages = [stage for stage in STAGES if AssetKey(stage.name) in selected]
-    upstream = {stage.name: previous.name for previous, stage in zip(STAGES, STAGES[1:], strict=False)}
-    doc_ids = list(context.partition_keys)
-    context.log.info(f"{len(doc_ids)} documents, stages {', '.join(s.name for s in stages)}")
-    failures: list[DocumentFailure] = []
-    versions: dict[tuple[str, str], str] = {}
-    identity = document_identity(db.get_database(), doc_ids)  # case, masked file name, upload time
-    for event in process_batch(
-        db.get_database(),
-        store.get_store(),
-        engine.get_engine(),
-        doc_ids,
-        stages,
-        run_id=context.run.run_id,
-        on_retry=context.log.warning,
-    ):
-        if isinstance(event, DocumentFailure):
-            failures.append(event)
-            context.log.error(f"document {event.doc_id} failed at {event.stage}: {event.reason}")
-            continue
-        yield AssetMaterialization(
-            asset_key=event.stage,
-            partition=event.doc_id,
-            metadata={**identity.get(event.doc_id, {}), **_materialisation_metadata(event)},
-            tags=_version_tags(event, upstream.get(event.stage), versions),
-        )
-        for check in event.checks:
-            yield AssetCheckEvaluation(
-                asset_key=AssetKey(event.stage),
-                check_name=check.name,
-                passed=check.passed,
-                metadata={**identity.get(event.doc_id, {}), **to_metadata(check.metadata)},
-                severity=AssetCheckSeverity.ERROR if check.blocking else AssetCheckSeverity.WARN,
-                blocking=check.blocking,
+def build_document_assets(settings: Settings) -> list[AssetsDefinition]:
+    """The document multi-asset for these settings: its code versions (engine, model, revision), its
+    engine pool and its backfill batch size, as the UI shows them."""
+    code_versions = stage_code_versions(settings)
+
+    @multi_asset(
+        name="document_pipeline",
+        specs=document_specs(code_versions),
+        check_specs=CHECK_SPECS,
+        can_subset=True,
+        partitions_def=documents_partitions,
+        # A backfill (ella rerun-failed, ella reclassify) runs its documents in ranged runs of a batch each.
+        backfill_policy=BackfillPolicy.multi_run(settings.batch_size),
+        pool=engine_pool(settings),
+    )
+    def document_pipeline(
+        context: AssetExecutionContext, db: DatabaseResource, store: DocumentStoreResource, engine: EngineResource
+    ) -> Iterator[AssetMaterialization | AssetCheckEvaluation]:
+        selected = context.selected_asset_keys
+        stages = [stage for stage in STAGES if AssetKey(stage.name) in selected]
+        upstream = {stage.name: previous.name for previous, stage in zip(STAGES, STAGES[1:], strict=False)}
+        doc_ids = list(context.partition_keys)
+        context.log.info(f"{len(doc_ids)} documents, stages {', '.join(s.name for s in stages)}")
+        failures: list[DocumentFailure] = []
+        versions: dict[tuple[str, str], str] = {}
+        identity = document_identity(db.get_database(), doc_ids)  # case, masked file name, upload time
+        for event in process_batch(
+            db.get_database(),
+            store.get_store(),
+            engine.get_engine(),
+            doc_ids,
+            stages,
+            run_id=context.run.run_id,
+            on_retry=context.log.warning,
+        ):
+            if isinstance(event, DocumentFailure):
+                failures.append(event)
+                context.log.error(f"document {event.doc_id} failed at {event.stage}: {event.reason}")
+                continue
+            yield AssetMaterialization(
+                asset_key=event.stage,
                 partition=event.doc_id,
+                metadata={**identity.get(event.doc_id, {}), **_materialisation_metadata(event)},
+                tags=_version_tags(event, upstream.get(event.stage), versions, code_versions),
             )
-    if failures:
-        listed = "; ".join(f"{f.doc_id} at {f.stage}: {f.reason}" for f in failures[:MAX_FAILED_LISTED])
-        more = f" (and {len(failures) - MAX_FAILED_LISTED} more)" if len(failures) > MAX_FAILED_LISTED else ""
-        raise Failure(
-            description=f"{len(failures)} of {len(doc_ids)} documents failed: {listed}{more}",
-            metadata={
-                "failed_documents": MetadataValue.json(
-                    [{"document": f.doc_id, "stage": f.stage, "reason": f.reason} for f in failures]
-                ),
-                "documents": len(doc_ids),
-            },
-            allow_retries=False,
-        )
+            for check in event.checks:
+                yield AssetCheckEvaluation(
+                    asset_key=AssetKey(event.stage),
+                    check_name=check.name,
+                    passed=check.passed,
+                    metadata={**identity.get(event.doc_id, {}), **to_metadata(check.metadata)},
+                    severity=AssetCheckSeverity.ERROR if check.blocking else AssetCheckSeverity.WARN,
+                    blocking=check.blocking,
+                    partition=event.doc_id,
+                )
+        if failures:
+            listed = "; ".join(f"{f.doc_id} at {f.stage}: {f.reason}" for f in failures[:MAX_FAILED_LISTED])
+            more = f" (and {len(failures) - MAX_FAILED_LISTED} more)" if len(failures) > MAX_FAILED_LISTED else ""
+            raise Failure(
+                description=f"{len(failures)} of {len(doc_ids)} documents failed: {listed}{more}",
+                metadata={
+                    "failed_documents": MetadataValue.json(
+                        [{"document": f.doc_id, "stage": f.stage, "reason": f.reason} for f in failures]
+                    ),
+                    "documents": len(doc_ids),
+                },
+                allow_retries=False,
+            )
 
-
-DOCUMENT_ASSETS = [document_pipeline]
+    return [document_pipeline]

@@ -1,4 +1,4 @@
-from ella_dagster.sensors.stuck import stuck_documents_sensor
-from ella_dagster.sensors.uploads import new_uploads_sensor
+from ella_dagster.sensors.stuck import build_stuck_sensor
+from ella_dagster.sensors.uploads import build_uploads_sensor
 
-__all__ = ["new_uploads_sensor", "stuck_documents_sensor"]
+__all__ = ["build_stuck_sensor", "build_uploads_sensor"]

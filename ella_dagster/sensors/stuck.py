@@ -9,6 +9,7 @@ from dagster import (
     DefaultSensorStatus,
     RunRequest,
     RunsFilter,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -23,13 +24,12 @@ from dagster._core.storage.tags import (
 from sqlalchemy import select
 
 from ella_dagster.assets.documents import documents_partitions
-from ella_dagster.config import current
+from ella_dagster.config import Settings
 from ella_dagster.db.models import RawImage, utcnow
 from ella_dagster.jobs import process_documents_job
 from ella_dagster.pipeline.actions import mark_failed
 from ella_dagster.resources import DatabaseResource
 
-STUCK_AFTER = dt.timedelta(minutes=current().stuck_after_minutes)
 MAX_ATTEMPTS = 3
 PER_TICK = 20
 LIVE = [
@@ -41,7 +41,7 @@ LIVE = [
 ]
 
 
-def _still_alive(context: SensorEvaluationContext, live: list) -> list:
+def _still_alive(context: SensorEvaluationContext, live: list, stuck_after: dt.timedelta) -> list:
     """The live runs minus those whose process is gone. Under the daemon's default launcher a run whose
     process was killed (with the daemon, or alone) stays STARTED for ever: the launcher cannot check its
     worker, so run monitoring never fails it, and it holds a run slot. A STARTED run that wrote no event
@@ -55,7 +55,7 @@ def _still_alive(context: SensorEvaluationContext, live: list) -> list:
                 [e.timestamp for e in events]
                 + [t for t in (record.start_time, record.create_timestamp.timestamp()) if t]
             )
-            if now - last > STUCK_AFTER.total_seconds():
+            if now - last > stuck_after.total_seconds():
                 silent = round((now - last) / 60)
                 context.log.warning(f"run {run.run_id} wrote nothing for {silent} min: its process is gone")
                 # Its documents are re-driven one by one below; a re-execution of the whole batch by
@@ -94,50 +94,58 @@ def _covered_by_live_runs(context: SensorEvaluationContext, doc_ids: list[str], 
     return covered
 
 
-@sensor(
-    job=process_documents_job,
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Documents unfinished for ELLA_STUCK_AFTER_MINUTES with no live run get a run of their own "
-    f"(at most {MAX_ATTEMPTS} such runs a document; then FAILED with an AI_FAILED action).",
-)
-def stuck_documents_sensor(context: SensorEvaluationContext, db: DatabaseResource) -> SensorResult | SkipReason:
-    database = db.get_database()
-    cutoff = utcnow() - STUCK_AFTER
-    with database.transaction() as s:
-        stuck = list(
-            s.scalars(
-                select(RawImage.id)
-                .where(RawImage.processed_at.is_(None), RawImage.updated_at < cutoff)
-                .order_by(RawImage.updated_at)
-                .limit(PER_TICK)
-            )
-        )
-    if not stuck:
-        return SkipReason("no unfinished documents")
-    live = _still_alive(context, list(context.instance.get_runs(RunsFilter(statuses=LIVE))))
-    covered = _covered_by_live_runs(context, stuck, live)
-    requests = []
-    for doc_id in stuck:
-        if doc_id in covered:
-            continue
-        redrives = context.instance.get_runs_count(RunsFilter(tags={"ella/document": doc_id}))
-        if redrives >= MAX_ATTEMPTS:
-            with database.transaction() as s:
-                mark_failed(s, doc_id, f"stuck: {redrives} runs ended without finishing the document")
-            continue
-        context.log.info(f"re-driving document {doc_id} (run {redrives + 1} of its own)")
-        requests.append(
-            RunRequest(
-                partition_key=doc_id,
-                run_key=f"redrive-{doc_id}-{redrives}",
-                tags={"ella/document": doc_id, "ella/redrive": str(redrives), "ella/command": "redrive"},
-            )
-        )
-    if not requests:
-        return SkipReason(f"{len(stuck)} unfinished documents, none without a live run")
-    # Idempotent: a document registered but never added as a partition (a crash in between) gets it now.
-    return SensorResult(
-        run_requests=requests,
-        dynamic_partitions_requests=[documents_partitions.build_add_request([r.partition_key for r in requests])],
+def build_stuck_sensor(settings: Settings) -> SensorDefinition:
+    """The stuck-documents sensor for these settings (ELLA_STUCK_AFTER_MINUTES)."""
+    stuck_after = dt.timedelta(minutes=settings.stuck_after_minutes)
+
+    @sensor(
+        name="stuck_documents_sensor",
+        job=process_documents_job,
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
+        description=f"Documents unfinished for {settings.stuck_after_minutes:g} minutes (ELLA_STUCK_AFTER_MINUTES) "
+        "with no live run get a run of their own "
+        f"(at most {MAX_ATTEMPTS} such runs a document; then FAILED with an AI_FAILED action).",
     )
+    def stuck_documents_sensor(context: SensorEvaluationContext, db: DatabaseResource) -> SensorResult | SkipReason:
+        database = db.get_database()
+        cutoff = utcnow() - stuck_after
+        with database.transaction() as s:
+            stuck = list(
+                s.scalars(
+                    select(RawImage.id)
+                    .where(RawImage.processed_at.is_(None), RawImage.updated_at < cutoff)
+                    .order_by(RawImage.updated_at)
+                    .limit(PER_TICK)
+                )
+            )
+        if not stuck:
+            return SkipReason("no unfinished documents")
+        live = _still_alive(context, list(context.instance.get_runs(RunsFilter(statuses=LIVE))), stuck_after)
+        covered = _covered_by_live_runs(context, stuck, live)
+        requests = []
+        for doc_id in stuck:
+            if doc_id in covered:
+                continue
+            redrives = context.instance.get_runs_count(RunsFilter(tags={"ella/document": doc_id}))
+            if redrives >= MAX_ATTEMPTS:
+                with database.transaction() as s:
+                    mark_failed(s, doc_id, f"stuck: {redrives} runs ended without finishing the document")
+                continue
+            context.log.info(f"re-driving document {doc_id} (run {redrives + 1} of its own)")
+            requests.append(
+                RunRequest(
+                    partition_key=doc_id,
+                    run_key=f"redrive-{doc_id}-{redrives}",
+                    tags={"ella/document": doc_id, "ella/redrive": str(redrives), "ella/command": "redrive"},
+                )
+            )
+        if not requests:
+            return SkipReason(f"{len(stuck)} unfinished documents, none without a live run")
+        # Idempotent: a document registered but never added as a partition (a crash in between) gets it now.
+        return SensorResult(
+            run_requests=requests,
+            dynamic_partitions_requests=[documents_partitions.build_add_request([r.partition_key for r in requests])],
+        )
+
+    return stuck_documents_sensor

@@ -29,6 +29,7 @@ from dagster import (
     DefaultSensorStatus,
     RunRequest,
     RunsFilter,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -37,7 +38,7 @@ from dagster import (
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from ella_dagster.assets.documents import documents_partitions
-from ella_dagster.config import current
+from ella_dagster.config import Settings
 from ella_dagster.domain.errors import sanitize_error
 from ella_dagster.jobs import process_documents_job
 from ella_dagster.pipeline.intake import is_transient, register_upload, register_uploads, registered_ids
@@ -45,7 +46,6 @@ from ella_dagster.resources import DatabaseResource, DocumentStoreResource
 from ella_dagster.store import DocumentStore
 from ella_dagster.store.base import journal_floor, upload_id_of
 
-_settings = current()  # the code location's settings, read once
 # Runs that hold a run slot or wait for one (batches, backfills, re-drives).
 BUSY = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 UNQUEUED_RUN_SLOTS = 2  # an instance without a run queue (tests): as many as dagster.yaml's default
@@ -119,86 +119,105 @@ def _batches(cursor: Cursor, *, size: int, max_wait: float, now: float, slots_fr
     return batches
 
 
-@sensor(
-    job=process_documents_job,
-    minimum_interval_seconds=_settings.sensor_interval_seconds,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Registers uploads journalled since the cursor (at most ELLA_SENSOR_MAX_PER_TICK a tick, plus "
-    "late ones in the overlap window), adds a `documents` partition for each and launches one run per batch "
-    "of ELLA_BATCH_SIZE documents (a partial batch when a run slot is free or after "
-    "ELLA_BATCH_MAX_WAIT_SECONDS).",
-)
-def new_uploads_sensor(
-    context: SensorEvaluationContext, db: DatabaseResource, store: DocumentStoreResource
-) -> SensorResult | SkipReason:
-    settings = _settings
-    database, documents = db.get_database(), store.get_store()
-    cursor = Cursor.parse(context.cursor)
-    now = time.time()
+def build_uploads_sensor(settings: Settings) -> SensorDefinition:
+    """The uploads sensor for these settings: its interval, the markers read a tick, the batch size
+    and wait, and the overlap window."""
 
-    stopped = None
-    try:
-        late = _unregistered_late_markers(database, documents, cursor, settings.journal_overlap_seconds)
-        new = documents.list_markers(cursor.journal, limit=settings.sensor_max_per_tick)
-    except Exception as exc:
-        if not is_transient(exc):
-            raise
-        # The store or the database is down for a moment (an S3 500): nothing is passed, the cursor
-        # stays, and the documents already waiting still get their batch.
-        stopped = sanitize_error(f"{exc.__class__.__name__}: {exc}", max_length=300)
-        context.log.warning(f"journal not read, retried next tick: {stopped}")
-        late, new = [], []
-    new_set = set(new)
-    registered: list[str] = []
-    markers = [*late, *new]
-    for start in range(0, len(markers), CHUNK):
-        chunk = markers[start : start + CHUNK]
-        try:  # the common case: the whole chunk in one transaction
-            register_uploads(database, documents, [documents.read_marker(m) for m in chunk])
-        except Exception:  # noqa: BLE001 - one at a time below, to tell a bad marker from a bad moment
-            pass
-        else:
-            registered += [upload_id_of(m) for m in chunk]
-            cursor.journal = max([cursor.journal or "", *(m for m in chunk if m in new_set)]) or None
-            continue
-        for marker in chunk:
-            try:
-                register_upload(database, documents, documents.read_marker(marker))
-            except Exception as exc:  # noqa: BLE001 - sorted below: retry later, or skip a marker that can never work
-                reason = sanitize_error(f"{exc.__class__.__name__}: {exc}", max_length=300)
-                if is_transient(exc):
-                    context.log.warning(
-                        f"upload {upload_id_of(marker)} not registered yet, retried next tick: {reason}"
-                    )
-                    stopped = reason
-                    break
-                context.log.error(f"upload {upload_id_of(marker)} can never be registered, skipped: {reason}")
-            else:
-                registered.append(upload_id_of(marker))
-            if marker in new_set:
-                cursor.journal = marker  # registered (or never registrable): the cursor may pass it
-        if stopped:
-            break
-
-    fresh = [doc for doc in registered if doc not in cursor.pending]
-    if fresh and not cursor.pending:
-        cursor.since = now
-    cursor.pending += fresh
-    busy = context.instance.get_runs_count(RunsFilter(statuses=BUSY)) if cursor.pending else 0
-    slots_free = bool(cursor.pending) and busy < run_slots(context.instance)
-    batches = _batches(
-        cursor, size=settings.batch_size, max_wait=settings.batch_max_wait_seconds, now=now, slots_free=slots_free
+    @sensor(
+        name="new_uploads_sensor",
+        job=process_documents_job,
+        minimum_interval_seconds=settings.sensor_interval_seconds,
+        default_status=DefaultSensorStatus.RUNNING,
+        description=f"Registers uploads journalled since the cursor (at most {settings.sensor_max_per_tick} a tick, "
+        f"ELLA_SENSOR_MAX_PER_TICK, plus late ones in the last {settings.journal_overlap_seconds:g} s), adds a "
+        f"`documents` partition for each and launches one run per batch of {settings.batch_size} documents "
+        f"(ELLA_BATCH_SIZE; a partial batch when a run slot is free or after {settings.batch_max_wait_seconds:g} s, "
+        "ELLA_BATCH_MAX_WAIT_SECONDS).",
     )
-    if not batches:
-        note = f"; registration paused: {stopped}" if stopped else ""
-        waiting = f"{len(cursor.pending)} documents waiting for a batch" if cursor.pending else "no new uploads"
+    def new_uploads_sensor(
+        context: SensorEvaluationContext, db: DatabaseResource, store: DocumentStoreResource
+    ) -> SensorResult | SkipReason:
+        database, documents = db.get_database(), store.get_store()
+        cursor = Cursor.parse(context.cursor)
+        now = time.time()
+
+        stopped = None
+        try:
+            late = _unregistered_late_markers(database, documents, cursor, settings.journal_overlap_seconds)
+            new = documents.list_markers(cursor.journal, limit=settings.sensor_max_per_tick)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # The store or the database is down for a moment (an S3 500): nothing is passed, the cursor
+            # stays, and the documents already waiting still get their batch.
+            stopped = sanitize_error(f"{exc.__class__.__name__}: {exc}", max_length=300)
+            context.log.warning(f"journal not read, retried next tick: {stopped}")
+            late, new = [], []
+        new_set = set(new)
+        registered: list[str] = []
+        markers = [*late, *new]
+        for start in range(0, len(markers), CHUNK):
+            chunk = markers[start : start + CHUNK]
+            try:  # the common case: the whole chunk in one transaction
+                register_uploads(database, documents, [documents.read_marker(m) for m in chunk])
+            except Exception:  # noqa: BLE001 - one at a time below, to tell a bad marker from a bad moment
+                pass
+            else:
+                registered += [upload_id_of(m) for m in chunk]
+                cursor.journal = max([cursor.journal or "", *(m for m in chunk if m in new_set)]) or None
+                continue
+            for marker in chunk:
+                try:
+                    register_upload(database, documents, documents.read_marker(marker))
+                except Exception as exc:  # noqa: BLE001 - sorted below: retry later, or skip a marker that can never work
+                    reason = sanitize_error(f"{exc.__class__.__name__}: {exc}", max_length=300)
+                    if is_transient(exc):
+                        context.log.warning(
+                            f"upload {upload_id_of(marker)} not registered yet, retried next tick: {reason}"
+                        )
+                        stopped = reason
+                        break
+                    context.log.error(f"upload {upload_id_of(marker)} can never be registered, skipped: {reason}")
+                else:
+                    registered.append(upload_id_of(marker))
+                if marker in new_set:
+                    cursor.journal = marker  # registered (or never registrable): the cursor may pass it
+            if stopped:
+                break
+
+        fresh = [doc for doc in registered if doc not in cursor.pending]
+        if fresh and not cursor.pending:
+            cursor.since = now
+        cursor.pending += fresh
+        busy = context.instance.get_runs_count(RunsFilter(statuses=BUSY)) if cursor.pending else 0
+        slots_free = bool(cursor.pending) and busy < run_slots(context.instance)
+        batches = _batches(
+            cursor, size=settings.batch_size, max_wait=settings.batch_max_wait_seconds, now=now, slots_free=slots_free
+        )
+        if not batches:
+            note = f"; registration paused: {stopped}" if stopped else ""
+            waiting = f"{len(cursor.pending)} documents waiting for a batch" if cursor.pending else "no new uploads"
+            return SensorResult(
+                skip_reason=waiting + note,
+                dynamic_partitions_requests=[documents_partitions.build_add_request(fresh)] if fresh else [],
+                cursor=cursor.dump(),
+            )
         return SensorResult(
-            skip_reason=waiting + note,
+            run_requests=[batch_run_request(batch, **{"ella/command": "upload"}) for batch in batches],
             dynamic_partitions_requests=[documents_partitions.build_add_request(fresh)] if fresh else [],
             cursor=cursor.dump(),
         )
-    return SensorResult(
-        run_requests=[batch_run_request(batch, **{"ella/command": "upload"}) for batch in batches],
-        dynamic_partitions_requests=[documents_partitions.build_add_request(fresh)] if fresh else [],
-        cursor=cursor.dump(),
-    )
+
+    return new_uploads_sensor
+
+
+def __getattr__(name: str):
+    """Compatibility for benchmarks/scale.py until it calls build_uploads_sensor(settings): `_settings`
+    (the process's settings, replaceable) and `new_uploads_sensor` built from it, on use, not at import."""
+    if name == "_settings":
+        from ella_dagster.config import current
+
+        return current()
+    if name == "new_uploads_sensor":
+        return build_uploads_sensor(globals().get("_settings") or __getattr__("_settings"))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

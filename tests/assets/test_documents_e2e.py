@@ -11,7 +11,8 @@ from dagster import AssetCheckSeverity, DagsterInstance, materialize
 from dagster_aws.s3 import S3Resource
 from sqlalchemy import select
 
-from ella_dagster.assets import DOCUMENT_ASSETS
+from ella_dagster.assets import build_document_assets
+from ella_dagster.config import Settings
 from ella_dagster.db.models import Action, ChecklistItem, DigitalDoc, RawImage
 from ella_dagster.db.session import Database
 from ella_dagster.domain.routing import decide_route
@@ -23,6 +24,8 @@ from ella_dagster.resources import (
     S3DocumentStoreResource,
 )
 from tests.support.pipeline import snapshot
+
+DOCUMENT_ASSETS = build_document_assets(Settings.from_env({}))  # the default settings' assets
 
 pytestmark = [pytest.mark.slow]
 

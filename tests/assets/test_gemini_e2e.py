@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from dagster import instance_for_test, materialize
 
-from ella_dagster.assets import DOCUMENT_ASSETS
-from ella_dagster.config import PROJECT_ROOT
+from ella_dagster.assets import build_document_assets
+from ella_dagster.config import PROJECT_ROOT, Settings
 from ella_dagster.db.models import RawImage
 from ella_dagster.engines import gemini
 from ella_dagster.pipeline.intake import register_upload, seed_demo, upload_files
-from ella_dagster.resources import DatabaseResource, EngineResource, LocalDocumentStoreResource
+from ella_dagster.resources import DatabaseResource, LocalDocumentStoreResource, engine_resource
 from tests.support.gemini_standin import KEY, GeminiStandIn, answers
 
 pytestmark = [pytest.mark.slow]
@@ -36,15 +36,17 @@ def test_gemini_document_through_dagster(sqlite_db, local_store, generated, tmp_
         monkeypatch.setenv("GEMINI_BASE_URL", server.url)
         monkeypatch.setenv("ELLA_DATA_DIR", str(tmp_path))
         monkeypatch.setenv("GEMINI_RPM", "100")
+        monkeypatch.setenv("ELLA_ENGINE", "gemini")
+        settings = Settings.from_env()  # the assets and the engine resource from one settings object
         instance.add_dynamic_partitions("documents", [upload.upload_id])
         result = materialize(
-            DOCUMENT_ASSETS,
+            build_document_assets(settings),
             partition_key=upload.upload_id,
             instance=instance,
             resources={
                 "db": DatabaseResource(url=sqlite_db.url),
                 "store": LocalDocumentStoreResource(root=str(local_store.root)),
-                "engine": EngineResource(kind="gemini"),
+                "engine": engine_resource(settings),
             },
         )
     assert result.success

@@ -6,11 +6,16 @@ import pytest
 from dagster import instance_for_test, materialize
 from sqlalchemy import text
 
-from ella_dagster.assets import confidence_metrics
+from ella_dagster.assets import build_document_assets, build_metrics_asset
+from ella_dagster.config import Settings
 from ella_dagster.resources import DatabaseResource, EngineResource
 from tests.test_metrics import DAY, load_known
 
 pytestmark = [pytest.mark.slow]
+
+
+def metrics_asset(tmp_path: Path):
+    return build_metrics_asset(Settings.from_env({"ELLA_DATA_DIR": str(tmp_path / "data")}))
 
 
 def run(db, tmp_path: Path):
@@ -18,7 +23,7 @@ def run(db, tmp_path: Path):
     home.mkdir(exist_ok=True)
     with instance_for_test(temp_dir=str(home)) as instance:
         return materialize(
-            [confidence_metrics],
+            [metrics_asset(tmp_path)],
             partition_key=DAY.isoformat(),
             instance=instance,
             resources={"db": DatabaseResource(url=db.url), "engine": EngineResource()},
@@ -84,7 +89,6 @@ def test_a_document_is_found_by_case_and_file_name(tmp_path: Path, generated, mo
     name and upload time; the metrics asset lists the day's uploads with a link to each partition."""
     import datetime as dt
 
-    from ella_dagster.assets import DOCUMENT_ASSETS
     from ella_dagster.db.session import Database
     from ella_dagster.pipeline.intake import seed_demo
     from ella_dagster.resources import LocalDocumentStoreResource
@@ -105,7 +109,8 @@ def test_a_document_is_found_by_case_and_file_name(tmp_path: Path, generated, mo
     home.mkdir()
     with instance_for_test(temp_dir=str(home)) as instance:
         instance.add_dynamic_partitions("documents", [doc])
-        result = materialize(DOCUMENT_ASSETS, partition_key=doc, instance=instance, resources=resources)
+        assets = build_document_assets(Settings.from_env())
+        result = materialize(assets, partition_key=doc, instance=instance, resources=resources)
         events = [e.materialization for e in result.get_asset_materialization_events()]
         assert len(events) == 6
         for metadata in [e.metadata for e in events] + [c.metadata for c in result.get_asset_check_evaluations()]:
@@ -113,7 +118,7 @@ def test_a_document_is_found_by_case_and_file_name(tmp_path: Path, generated, mo
             assert metadata["file"].value == "w2 ***-**-6789.png"
             assert metadata["uploaded"].value.startswith(dt.date.today().isoformat())
         metrics_result = materialize(
-            [confidence_metrics],
+            [metrics_asset(tmp_path)],
             partition_key=dt.date.today().isoformat(),
             instance=instance,
             resources={"db": DatabaseResource(url=db.url), "engine": EngineResource()},

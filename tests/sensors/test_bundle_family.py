@@ -10,12 +10,15 @@ from dagster import materialize
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from ella_dagster import bundle_samples
-from ella_dagster.assets import DOCUMENT_ASSETS
+from ella_dagster.assets import build_document_assets
+from ella_dagster.config import Settings
 from ella_dagster.db.models import RawImage
 from ella_dagster.pipeline.intake import seed_demo, upload_files
 from ella_dagster.resources import DatabaseResource, EngineResource, LocalDocumentStoreResource
 from ella_dagster.story import from_database
 from tests.sensors.test_uploads_sensor import tick
+
+DOCUMENT_ASSETS = build_document_assets(Settings.from_env({}))  # the default settings' assets
 
 pytestmark = [pytest.mark.slow]
 

@@ -6,10 +6,11 @@ from dagster import DagsterRunStatus, SensorResult, SkipReason, build_sensor_con
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from dagster._core.test_utils import create_run_for_test
 
+from ella_dagster.config import Settings
 from ella_dagster.db.models import Action, RawImage, utcnow
 from ella_dagster.pipeline.intake import seed_demo
 from ella_dagster.resources import DatabaseResource
-from ella_dagster.sensors import stuck_documents_sensor
+from ella_dagster.sensors import build_stuck_sensor
 from tests.support.rows import raw_image
 
 
@@ -22,10 +23,9 @@ def add_document(db, doc_id: str, *, minutes_ago: float, status: str = "PROCESSI
         s.add(raw_image(doc_id, status=status, updated_at=utcnow() - dt.timedelta(minutes=minutes_ago)))
 
 
-def tick(instance, db):
-    return stuck_documents_sensor(
-        build_sensor_context(instance=instance, resources={"db": DatabaseResource(url=db.url)})
-    )
+def tick(instance, db, stuck_after_minutes: float = 15.0):
+    sensor = build_stuck_sensor(Settings.from_env({"ELLA_STUCK_AFTER_MINUTES": str(stuck_after_minutes)}))
+    return sensor(build_sensor_context(instance=instance, resources={"db": DatabaseResource(url=db.url)}))
 
 
 def test_stuck_document_without_a_live_run_is_redriven(instance, sqlite_db) -> None:
@@ -80,14 +80,11 @@ def test_after_three_runs_the_document_is_failed_with_an_action(instance, sqlite
         assert [a.type for a in s.query(Action).filter_by(raw_image_id="doomed")] == ["AI_FAILED"]
 
 
-def test_a_run_whose_process_died_is_failed_and_its_documents_redriven(instance, sqlite_db, monkeypatch) -> None:
+def test_a_run_whose_process_died_is_failed_and_its_documents_redriven(instance, sqlite_db) -> None:
     """The daemon's default launcher cannot check a run's process: a STARTED run whose worker was killed
     would hold its run slot for ever. One that wrote nothing for ELLA_STUCK_AFTER_MINUTES is failed."""
     import time
 
-    from ella_dagster.sensors import stuck
-
-    monkeypatch.setattr(stuck, "STUCK_AFTER", dt.timedelta(seconds=2))
     seed_demo(sqlite_db)
     add_document(sqlite_db, "m-orphaned", minutes_ago=60)
     add_document(sqlite_db, "t-talking", minutes_ago=60)
@@ -99,7 +96,7 @@ def test_a_run_whose_process_died_is_failed_and_its_documents_redriven(instance,
     )
     time.sleep(2.5)
     instance.report_engine_event("still working", talking)  # a live run writes events
-    result = tick(instance, sqlite_db)
+    result = tick(instance, sqlite_db, stuck_after_minutes=2 / 60)  # silent for 2 s is stuck here
     assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
     assert instance.get_run_by_id(talking.run_id).status == DagsterRunStatus.STARTED
     assert [r.partition_key for r in result.run_requests] == ["m-orphaned"]  # the other is still covered

@@ -11,12 +11,16 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from dagster._core.test_utils import create_run_for_test
 from sqlalchemy.exc import OperationalError
 
+from ella_dagster.config import Settings
 from ella_dagster.db.models import RawImage
 from ella_dagster.pipeline.intake import seed_demo, upload_files
 from ella_dagster.resources import DatabaseResource, LocalDocumentStoreResource
-from ella_dagster.sensors import new_uploads_sensor, uploads
+from ella_dagster.sensors import build_uploads_sensor, uploads
 from ella_dagster.store import new_upload_id
 from ella_dagster.store.base import marker_key
+
+# The sensor is built from a settings object; a test tunes it with the `settings` fixture.
+SENSOR_SETTINGS = {"settings": Settings.from_env({})}
 
 
 def tick(instance: DagsterInstance, db, store, cursor: str | None = None) -> SensorResult:
@@ -24,7 +28,8 @@ def tick(instance: DagsterInstance, db, store, cursor: str | None = None) -> Sen
         "db": DatabaseResource(url=db.url),
         "store": LocalDocumentStoreResource(root=str(store.root)),
     }
-    result = new_uploads_sensor(build_sensor_context(instance=instance, cursor=cursor, resources=resources))
+    sensor = build_uploads_sensor(SENSOR_SETTINGS["settings"])
+    result = sensor(build_sensor_context(instance=instance, cursor=cursor, resources=resources))
     assert isinstance(result, SensorResult)
     for request in result.dynamic_partitions_requests:  # what the daemon does with the result
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
@@ -41,7 +46,7 @@ def ranges(result: SensorResult) -> list[tuple[str, str, str]]:
 @pytest.fixture
 def settings(monkeypatch):
     def set_(**changes):
-        monkeypatch.setattr(uploads, "_settings", dataclasses.replace(uploads._settings, **changes))
+        monkeypatch.setitem(SENSOR_SETTINGS, "settings", dataclasses.replace(SENSOR_SETTINGS["settings"], **changes))
 
     return set_
 
