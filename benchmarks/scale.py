@@ -60,6 +60,7 @@ def measure(size: int, new: int, work: Path) -> dict[str, float]:
     from dagster._core.definitions.partitions.partition_key_range import PartitionKeyRange
 
     from ella_dagster.assets import documents_partitions
+    from ella_dagster.config import current
     from ella_dagster.db.session import Database
     from ella_dagster.pipeline.intake import seed_demo
     from ella_dagster.resources import DatabaseResource, LocalDocumentStoreResource
@@ -80,7 +81,7 @@ def measure(size: int, new: int, work: Path) -> dict[str, float]:
         # The cursor: the last marker written yesterday. Then two ticks, each with `new` uploads today:
         # the first reads cold pages after the seeding, the second is the steady state.
         cursor = json.dumps({"journal": marker_key("0" * 20, written=time.time() - 86400), "pending": []})
-        uploads._settings = dataclasses.replace(uploads._settings, sensor_max_per_tick=new)
+        sensor = uploads.build_uploads_sensor(dataclasses.replace(current(), sensor_max_per_tick=new))
         resources = {"db": DatabaseResource(url=db.url), "store": LocalDocumentStoreResource(root=str(store.root))}
         ticks = []
         for _ in range(2):
@@ -93,7 +94,7 @@ def measure(size: int, new: int, work: Path) -> dict[str, float]:
                 ids.append(upload_id)
             context = build_sensor_context(instance=instance, cursor=cursor, resources=resources)
             started = time.perf_counter()
-            result = uploads.new_uploads_sensor(context)
+            result = sensor(context)
             ticks.append(time.perf_counter() - started)
             assert isinstance(result, SensorResult) and len(result.run_requests) == new // 25 + (new % 25 > 0)
             cursor = result.cursor

@@ -84,32 +84,16 @@ class FaultyEngineResource(EngineResource):
 
 
 def _definitions():
+    from ella_dagster.definitions import build_definitions
+    from ella_dagster.resources import engine_resource
+
     settings = Settings.from_env()
+    # The engine the settings build, with faults injected in front of it.
     engine = FaultyEngineResource(
-        kind=settings.engine,
-        revision=settings.engine_revision,
+        **engine_resource(settings).model_dump(),
         fault_dir=os.environ.get(FAULT_DIR_ENV, ""),
         permille=int(os.environ.get(PERMILLE_ENV, "50")),
     )
-    try:
-        from ella_dagster.definitions import build_definitions
-    except ImportError:  # a package without build_definitions: the same Definitions, built here
-        from dagster import Definitions, in_process_executor
-
-        from ella_dagster.assets import DOCUMENT_ASSETS, confidence_metrics
-        from ella_dagster.jobs import process_documents_job
-        from ella_dagster.resources import resources_from_settings
-        from ella_dagster.schedules import confidence_metrics_job, confidence_metrics_schedule
-        from ella_dagster.sensors import new_uploads_sensor, stuck_documents_sensor
-
-        return Definitions(
-            assets=[*DOCUMENT_ASSETS, confidence_metrics],
-            jobs=[process_documents_job, confidence_metrics_job],
-            sensors=[new_uploads_sensor, stuck_documents_sensor],
-            schedules=[confidence_metrics_schedule],
-            resources={**resources_from_settings(settings), "engine": engine},
-            executor=in_process_executor,
-        )
     return build_definitions(settings, {"engine": engine})
 
 

@@ -86,13 +86,13 @@ def refresh_metrics(settings: Settings) -> None:
 
     from dagster import DagsterInstance, materialize
 
-    from ella_dagster.assets import confidence_metrics
+    from ella_dagster.assets import build_metrics_asset
     from ella_dagster.cli import print_metrics
 
     today = dt.date.today()
     with DagsterInstance.get() as instance:
         result = materialize(
-            [confidence_metrics],
+            [build_metrics_asset(settings)],
             partition_key=today.isoformat(),
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},

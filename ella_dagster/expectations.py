@@ -12,12 +12,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ella_dagster.config import current
 from ella_dagster.db.models import ClassificationResult, ConfidenceMetric, RawImage
 from ella_dagster.db.session import Database
 from ella_dagster.domain.doc_types import DocType
-
-MAX_UNKNOWN_SHARE = current().max_unknown_share
 
 
 @dataclass
@@ -64,7 +61,8 @@ def _day(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def check_history(db: Database, day: dt.date, max_unknown_share: float = MAX_UNKNOWN_SHARE) -> SuiteOutcome:
+def check_history(db: Database, day: dt.date, max_unknown_share: float = 0.5) -> SuiteOutcome:
+    """`max_unknown_share`: the settings' ELLA_MAX_UNKNOWN_SHARE (the metrics asset passes it)."""
     import great_expectations as gx
 
     start, end = _day(day)

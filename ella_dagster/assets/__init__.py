@@ -10,13 +10,3 @@ __all__ = [
     "documents_partitions",
 ]
 
-
-def __getattr__(name: str):
-    """`confidence_metrics`: the metrics asset of the process's settings, for callers not yet given a
-    settings object (demo.py); new code calls build_metrics_asset(settings). Built on first use, not
-    at import."""
-    if name == "confidence_metrics":
-        from ella_dagster.config import current
-
-        return build_metrics_asset(current())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,23 @@ from ella_dagster.domain.doc_types import NO_TAX_YEAR, DocType
 from ella_dagster.domain.extraction import confidence_for, schema_for
 from ella_dagster.engines import fields, rules
 from ella_dagster.engines.base import Classification, Extraction, PageFields
-from ella_dagster.engines.ocr import page_texts, second_reading, tesseract_version
+from ella_dagster.engines.ocr import PageText, page_texts, second_reading, tesseract_version
+
+Answer = tuple[DocType, float, str, list[dict[str, object]]]
+
+
+def classify_page(data: bytes, mime_type: str, number: int, page: PageText) -> tuple[PageText, Answer]:
+    """Page `number` classified by the rules; when nothing is recognised, page segmentation may have cut
+    the words apart (ID cards, words printed over a background pattern): the page is read again as one
+    block, and that reading is kept if it recognises something. Returns the reading used and the answer."""
+    answer = rules.classify_text(page.text, page.heading())
+    if answer[0] is DocType.UNKNOWN:
+        second = second_reading(data, mime_type, number)
+        if second is not None:
+            again = rules.classify_text(second.text, second.heading())
+            if again[0] is not DocType.UNKNOWN:
+                return second, again
+    return page, answer
 
 
 class OfflineEngine:
@@ -22,18 +38,10 @@ class OfflineEngine:
 
     def classify(self, data: bytes, mime_type: str) -> Classification:
         started = time.perf_counter()
-        page = page_texts(data, mime_type)[0]
+        page, (doc_type, confidence, reasoning, alternatives) = classify_page(
+            data, mime_type, 1, page_texts(data, mime_type)[0]
+        )
         first = page.text
-        doc_type, confidence, reasoning, alternatives = rules.classify_text(first, page.heading())
-        if doc_type is DocType.UNKNOWN:
-            # Nothing recognised: page segmentation may have cut the words apart (ID cards, words
-            # printed over a background pattern). Read the page again as one block; keep what it finds.
-            second = second_reading(data, mime_type, 1)
-            if second is not None:
-                answer = rules.classify_text(second.text, second.heading())
-                if answer[0] is not DocType.UNKNOWN:
-                    page, first = second, second.text
-                    doc_type, confidence, reasoning, alternatives = answer
         source, found = None, {}
         if doc_type in fields.SOURCE_FIELD:
             found = fields.find_fields(doc_type, page)

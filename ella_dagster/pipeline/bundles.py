@@ -57,12 +57,13 @@ def read_pages(data: bytes, mime_type: str) -> list[PageReading]:
     """Every page classified on its own by the offline rules (one OCR pass per page, shared)."""
     from ella_dagster.engines import fields, rules
     from ella_dagster.engines.ocr import page_texts
+    from ella_dagster.engines.offline import classify_page
 
     readings = []
-    for number, page in enumerate(page_texts(data, mime_type), start=1):
+    for number, first in enumerate(page_texts(data, mime_type), start=1):
+        page, (doc_type, confidence, _, _) = classify_page(data, mime_type, number, first)
         heading = page.heading()
-        doc_type, confidence, _, _ = rules.classify_text(page.text, heading)
-        found = fields.find_fields(doc_type, page.text) if fields.can_find(doc_type) else {}
+        found = fields.find_fields(doc_type, page) if fields.can_find(doc_type) else {}
         source_field = fields.SOURCE_FIELD.get(doc_type)
         schema = schemas.schema_for(doc_type)
         identity = {}

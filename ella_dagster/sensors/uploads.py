@@ -210,14 +210,3 @@ def build_uploads_sensor(settings: Settings) -> SensorDefinition:
 
     return new_uploads_sensor
 
-
-def __getattr__(name: str):
-    """Compatibility for benchmarks/scale.py until it calls build_uploads_sensor(settings): `_settings`
-    (the process's settings, replaceable) and `new_uploads_sensor` built from it, on use, not at import."""
-    if name == "_settings":
-        from ella_dagster.config import current
-
-        return current()
-    if name == "new_uploads_sensor":
-        return build_uploads_sensor(globals().get("_settings") or __getattr__("_settings"))
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
