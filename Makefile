@@ -37,10 +37,11 @@ services:
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
 
-# The unit tier only (no slow, PostgreSQL, S3, daemon or browser test): under a minute.
+# The unit tier only (no slow, PostgreSQL, S3, daemon or browser test): under a minute, on two
+# pytest-xdist workers (its tests share no port, file or DAGSTER_HOME).
 test-fast: setup
 	$(VENV)/bin/ruff check ella_dagster tests benchmarks
-	$(VENV)/bin/pytest -q -m "not slow and not postgres and not s3 and not daemon and not browser"
+	$(VENV)/bin/pytest -q -n 2 -m "not slow and not postgres and not s3 and not daemon and not browser"
 
 test: setup services browser-deps
 	$(VENV)/bin/ruff check ella_dagster tests benchmarks
