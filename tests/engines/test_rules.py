@@ -129,3 +129,19 @@ def test_a_receipt_is_not_a_bill_or_a_letter_about_a_form() -> None:
         "Health Insurance Marketplace Statement.\nSincerely"
     )
     assert rules.classify_text(letter)[0] is not DocType.FORM_1095_A
+
+
+def test_the_address_labels_of_an_information_return_are_no_licence_s_city() -> None:
+    """Every 1099 prints "city or town, state or province"; OCR reads "or" as "of". That is no
+    "City of Austin" title of a business licence."""
+    licence = next(s for s in rules.SIGNATURES if s.doc_type is DocType.BUSINESS_LICENSE)
+    garbled = "PAYER'S name, street address, city of town, state of province, country, ZIP  1 Rents  2 Royalties"
+    assert rules.evidence_for(licence, garbled).score == 0
+    assert rules.evidence_for(licence, "CITY OF AUSTIN  Business License  License No. 123").score > 0
+
+
+def test_an_omb_number_is_found_as_ocr_misreads_it() -> None:
+    w2 = next(s for s in rules.SIGNATURES if s.doc_type is DocType.W2)
+    for printed in ("OMB No. 1545-0008", "OMB No. 1645-0008", "OMB No. 154S-0008"):
+        assert any(re.search(p, printed, re.IGNORECASE) for p in w2.labels), printed
+    assert not any(re.search(p, "OMB No. 1545-0112", re.IGNORECASE) for p in w2.labels)

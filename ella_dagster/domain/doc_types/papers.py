@@ -73,7 +73,12 @@ BUSINESS_LICENSE = DocTypeSpec(
     "business license or permit",
     Signature(
         DocType.BUSINESS_LICENSE,
-        titles=(r"business\s+licen[cs]e|business\s+tax\s+(certificate|receipt)", r"(city|county|state)\s+of\s+\w+"),
+        titles=(
+            r"business\s+licen[cs]e|business\s+tax\s+(certificate|receipt)",
+            # "City of Austin", not the address labels of every information return ("city or town, state
+            # or province", which OCR reads as "city of town", "state of province")
+            r"(city|county|state)\s+of\s+(?!town\b|province\b)\w+",
+        ),
         labels=(
             r"licen[cs]e\s+(no|number|#)",
             r"business\s+name",

@@ -115,7 +115,7 @@ NOT_INCOME_FORMS = (
 
 def omb(number: str) -> str:
     """The form's OMB number as printed in its title block ("OMB No. 1545-0008"): each IRS form has its own."""
-    return rf"1545\W?{number}\b"
+    return rf"1[56]4[5S]\W?{number}\b"  # OCR reads a blurred 5 as 6 or S: the number after it is the form's
 
 
 # "1099" as a form's name, not digits inside an EIN or an account number ("09-1099887").

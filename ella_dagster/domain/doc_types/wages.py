@@ -16,12 +16,13 @@ W2 = DocTypeSpec(
         DocType.W2,
         titles=(r"wage\s+and\s+tax\s+statement", r"\bw-?\s?2\b"),
         labels=(
-            r"wages,?\s+tips,?\s+other\s+comp",
+            # each box label by its words a photo keeps best: OCR garbles some words of every label
+            r"wages,?\s+tips,?\s+other\s+comp|other\s+compensation",
             r"federal\s+income\s+tax\s+withheld",
             r"social\s+security\s+wages",
-            r"social\s+security\s+tax\s+withheld",
+            r"social\s+security\s+tax",
             r"medicare\s+wages",
-            r"medicare\s+tax\s+withheld",
+            r"medicare\s+tax",
             r"employer\s+identification\s+number|employer'?s?\s+id",
             r"employee'?s?\s+social\s+security\s+number",
             r"employer'?s?\s+name",
