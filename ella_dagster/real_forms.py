@@ -742,6 +742,10 @@ _NAMES_AND_ADDRESSES = re.compile(r"(_street|_city|_city_line|_state|_zip|_first
 _W2_STATE_LINE = {"state", "state_wages", "state_tax"}
 
 
+# Schema fields printed as several boxes: the W-2's employee name is its first-name and last-name columns.
+_PRINTED_AS = {"employee_name": frozenset({"employee_first", "employee_last"})}
+
+
 def fill(layout: Layout, rng: random.Random, extras: bool = False) -> FilledForm:
     """Generated values for one copy of the layout: what each field prints, and the schema truth.
 
@@ -752,6 +756,7 @@ def fill(layout: Layout, rng: random.Random, extras: bool = False) -> FilledForm
     schema = schema_for(layout.doc_type)
     assert schema is not None
     printed = layout.placeholders()
+    printed |= {name for name, parts in _PRINTED_AS.items() if parts <= printed}
     truth = {name: value for name, value in v.truth.items() if name in schema.field_names and name in printed}
     if "tax_year" in schema.field_names:
         truth["tax_year"] = str(layout.year)

@@ -92,7 +92,8 @@ class Reading:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("’", "'").replace("‘", "'").replace("`", "'")).strip().lower()
+    text = re.sub(r"'+", "'", text.replace("’", "'").replace("‘", "'").replace("`", "'"))  # "RECIPIENT'’S"
+    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -138,7 +139,8 @@ _LABEL_VOCABULARY = frozenset(
     activity bond market discount premium cusip dividends qualified distributions gross taxable
     distribution rents royalties nonemployee unemployment refunds credits offsets partnership partner's
     ordinary business net rental real estate marketplace policy corrected void checked optional rtn
-    apt. (including no.) identification no. (ein) (optional) ira/sep/simple""",
+    apt. (including no.) identification no. (ein) (optional) ira/sep/simple filer filer's payee payee's
+    amount payment payments partner partner's partnership partnership's identifying""",
     )
 )
 
@@ -148,7 +150,7 @@ def _fuzzy(token: str) -> str:
     """A garbled label word as the label word it is closest to ("narne" -> "name", "secunty" -> "security"):
     one edit allowed in words of 4-5 letters, two in longer ones; other words as they are."""
     core = token.strip(",.:;()")
-    if len(core) < 4 or core in _LABEL_VOCABULARY or not core.isalpha():
+    if len(core) < 4 or core in _LABEL_VOCABULARY or core in _SCHEMA_WORDS or not core.isalpha():
         return token
     if core.replace("rn", "m") in _LABEL_VOCABULARY:  # "narne"
         return token.replace(core, core.replace("rn", "m"))
@@ -168,7 +170,19 @@ def _is_label_like(phrase: Phrase) -> bool:
     return known >= max(2, 0.6 * len(alpha)) and not rules.MONEY.search(phrase.text)
 
 
-_ALPHA_VOCABULARY = tuple(sorted(w for w in _LABEL_VOCABULARY if w.isalpha() and len(w) >= 3))
+def _schema_words() -> frozenset[str]:
+    """Every word of every schema's labels: printed label words that must never be fuzzed into another."""
+    words = set()
+    for doc_type in DocType:
+        schema = schema_for(doc_type)
+        for spec in schema.fields if schema else ():
+            words |= {w.lower() for w in re.findall(r"[A-Za-z]{3,}", spec.label)}
+    return frozenset(words)
+
+
+# Kept as they are and aimed at by the fuzzy match, but not evidence of a label (values share them).
+_SCHEMA_WORDS = _schema_words()
+_ALPHA_VOCABULARY = tuple(sorted(w for w in _LABEL_VOCABULARY | _SCHEMA_WORDS if w.isalpha() and len(w) >= 3))
 
 
 def label_regex(label: str) -> str:
@@ -196,18 +210,25 @@ W2_LABELS = {
     "state_wages": r"state wages",
     "state_tax": r"state income tax",
 }
+# The 1099-K (and other filer-issued forms) print FILER for the payer and PAYEE for the recipient.
 _PARTY_LABELS = {
-    "payer_name": r"payer'?s? name|filer'?s? name",
-    "payer_tin": r"payer'?s? (tin|federal identification)",
-    "recipient_name": r"recipient'?s? name",
-    "recipient_tin": r"recipient'?s? (tin|identification)",
+    "payer_name": r"(payer|filer)'?s? name",
+    "payer_tin": r"(payer|filer)'?s? (tin|federal identification)",
+    "recipient_name": r"(recipient|payee)'?s? name",
+    "recipient_tin": r"(recipient|payee)'?s? (tin|identification)",
+}
+# Schedule K-1: the partnership's and the partner's blocks share the words "name, address, city, state";
+# older forms print "Partner's identifying number" for the SSN or TIN.
+K1_LABELS = {
+    "partnership_ein": r"partnership'?s? employer identification",
+    "partnership_name": r"partnership'?s? name",
+    "partner_tin": r"\bpartner'?s? (ssn or tin|identifying number|ssn|tin)\b",
+    "partner_name": r"\bpartner'?s? name\b|name address city state and zip code for partner",
 }
 LABELS: dict[DocType, dict[str, str]] = {
     DocType.W2: W2_LABELS,
-    **{
-        t: _PARTY_LABELS
-        for t in PAYER_FORMS
-    },
+    DocType.SCHEDULE_K1: K1_LABELS,
+    **{t: _PARTY_LABELS for t in PAYER_FORMS},
 }
 LAST_NAME = r"^last name\b"
 # Printed words that are cell borders but do not look like labels on their own.
@@ -232,20 +253,25 @@ def patterns_for(doc_type: DocType) -> dict[str, str]:
 @dataclass(frozen=True)
 class Label:
     name: str
-    box: Box
+    box: Box  # every line of the label, its box number included
     words: tuple[Word, ...]
+    line: int = 0  # the height of one of its lines (a label printed over two lines is twice as tall)
 
 
 def _matches(phrase: Phrase, pattern: re.Pattern[str]) -> tuple[Word, ...] | None:
     """The phrase's words from the match's start on (the box number before it included), or None."""
-    text, spans, at = "", [], 0
-    for word in phrase.words:
-        token = _fuzzy(_norm(word.text)).strip(",.;:") or _norm(word.text)  # "Wages. tips." as "wages tips"
-        spans.append((at, at + len(token)))
-        text += token + " "
-        at += len(token) + 1
-    m = pattern.search(text.rstrip())
-    if not m:
+    for fuzzy in (False, True):  # as printed first: a garbled word repaired only when that fails
+        text, spans, at = "", [], 0
+        for word in phrase.words:
+            raw = _norm(word.text)
+            token = (_fuzzy(raw) if fuzzy else raw).strip(",.;:") or raw  # "Wages. tips." as "wages tips"
+            spans.append((at, at + len(token)))
+            text += token + " "
+            at += len(token) + 1
+        m = pattern.search(text.rstrip())
+        if m:
+            break
+    else:
         return None
     first = next(i for i, (s, e) in enumerate(spans) if e > m.start())
     if first and _BOX_ID.match(_norm(phrase.words[first - 1].text)):
@@ -303,8 +329,8 @@ class Layout:
         right = max((w.left + w.width for w in words), default=0)
         return cls(tuple(found), tuple(p.box for p in labels), values, right)
 
-    def cell(self, label: Box) -> Box:
-        h = max(label.height, 8)
+    def cell(self, label: Box, line: int = 0) -> Box:
+        h = max(line or label.height, 8)
         left = label.left - int(1.2 * h)
 
         def below(l0: float, r0: float, limit: int) -> int:
@@ -322,7 +348,8 @@ class Layout:
             if b.left >= label.right - h / 2 and _overlap(b.top, b.bottom, label.top - h / 2, bottom) > 0:
                 right = min(right, b.left - 2)
         bottom = below(left + h, right - h, bottom)
-        return Box(left, label.top - h // 2, right, bottom)
+        # A value right of its label may sit a little higher than the label (a table row's amounts).
+        return Box(left, label.top - h, right, bottom)
 
 
 def _rows(words: Iterable[Word]) -> list[list[Word]]:
@@ -339,6 +366,7 @@ def _rows(words: Iterable[Word]) -> list[list[Word]]:
     return [sorted(r, key=lambda w: w.left) for r in rows]
 
 
+_NEGATIVE = re.compile(r"^\$?[-\u2212\u2010-\u2015]\$?\d|^\$?\(\$?[\d,]+[.,]\d{2}\)$")
 _CLEAN_MONEY = re.compile(r"^\$?\(?-?\$?(\d{1,3}(,\d{3})+|\d+)[.,]\d{2}\)?$")
 _CLEAN_TIN = re.compile(r"^\d{3}-\d{2}-\d{4}$|^\d{2}-\d{7}$")
 
@@ -366,6 +394,8 @@ def _money_in(row: list[Word]) -> list[_Candidate]:
         value = rules.money(text)
         if value:
             token = text.replace(" ", "")
+            if _NEGATIVE.match(token) and not value.startswith("-"):  # "-15,994.93", "(15,994.93)": a loss
+                value = f"-{value}"
             found.append(_Candidate(value, tuple(g), bool(_CLEAN_MONEY.match(token))))
     return found
 
@@ -384,26 +414,52 @@ def _tins_in(row: list[Word], kind: str) -> list[_Candidate]:
 
 
 _FIELD_WORDS = frozenset({"name", "name(s)", "names"})
+_SUB_LABEL_AFTER = re.compile(r"^M[Il1]\.?$")
+COLUMN_GAP = 2.5  # words of one value further apart than this many text heights are in different columns
+
+
+def _first_run(row: list[Word]) -> list[Word]:
+    """A row's words up to the first wide gap: a name ends where another column's text starts (a label the
+    reader did not recognise as a border, "Mary E Hoang        9c Unrecaptured section 1250 gain")."""
+    h = statistics.median(w.height for w in row)
+    for i in range(1, len(row)):
+        if row[i].left - (row[i - 1].left + row[i - 1].width) > COLUMN_GAP * h:
+            return row[:i]
+    return row
 
 
 def _text_in(rows: list[list[Word]], kind: str) -> list[_Candidate]:
     """The first row that reads as a value of the kind (a label's lower-case continuation skipped)."""
     parse = rules.PARSERS[kind]
     for row in rows:
+        if kind == "text":
+            row = _first_run(row)
+        if kind == "text" and len(row) > 2 and _norm(row[0].text) == "first" and _SUB_LABEL_AFTER.match(row[-1].text):
+            row = row[1:-1]  # the 2013 W-2's sub-labels around the first name ("First Minh MI."), not the name
         if kind == "text" and len(row) > 1 and _norm(row[0].text).strip(":") in _FIELD_WORDS:
             row = row[1:]  # a sub-label printed before the value ("Name Blue River Bank")
         text = " ".join(w.text for w in row)
         if kind == "text" and (text[:1].islower() or not re.search(r"[A-Za-z]{2}", text)):
             continue
+        specks = 0
         if kind == "text":
-            row = [w for w in row if re.search(r"[A-Za-z0-9&]", w.text)]  # a lone "." or "|" is a speck
+            kept = [w for w in row if re.search(r"[A-Za-z0-9&]", w.text)]  # a lone "." or "|" is a speck
+            specks = sum(1 for w in row[1:-1] if w not in kept and re.fullmatch(r"[|!\[\]/\\]", w.text))
+            row = kept
             while len(row) > 1 and re.fullmatch(r"\d{1,2}[a-z]?", row[-1].text):  # a box number, not the name
                 row = row[:-1]
             text = " ".join(w.text for w in row)
         value = parse(text)
-        if value:
-            return [_Candidate(value, tuple(row), kind != "text" or _plain_name(value))]
+        if value:  # a mark between a name's words may be a letter lost (an initial "I" read as "|")
+            return [_Candidate(value, tuple(row), kind != "text" or (_plain_name(value) and not specks))]
+    if kind == "code":  # a one- or two-character code ("7", "G", "1B": a 1099-R distribution code)
+        short = [w for row in rows for w in row if _SHORT_CODE.match(w.text)]
+        if short:  # too short to tell from a stray mark on its own: read, not trusted
+            return [_Candidate(short[0].text, (short[0],), False)]
     return []
+
+
+_SHORT_CODE = re.compile(r"^[0-9A-Z][0-9A-Z]?$")
 
 
 _PARTICLES = frozenset({"de", "del", "der", "da", "di", "van", "von", "la", "le", "and", "of", "the"})
@@ -416,16 +472,17 @@ def _plain_name(value: str) -> bool:
     fragments = [
         t
         for t in tokens
-        if len(t.strip(".,")) <= 2 and t not in _PARTICLES and not re.fullmatch(r"[A-Z][a-z]?\.?|&", t)
+        if len(t.strip(".,")) <= 2 and t not in _PARTICLES and not re.fullmatch(r"[A-Z][a-z]?\.?|[A-Z]{2,4}\.?|&", t)
     ]
     flipped = [t for t in tokens if re.search(r"[a-z][A-Z]", t) or (t[0].islower() and t not in _PARTICLES)]
     return not fragments and not flipped
 
 
-def read_cell(layout: Layout, label: Box, kind: str) -> Reading | None:
-    """The value of kind printed in the label's cell, with its reading score; None when the cell is empty."""
-    cell = layout.cell(label)
-    h = max(label.height, 8)
+def read_cell(layout: Layout, label: Box, kind: str, line: int = 0) -> Reading | None:
+    """The value of kind printed in the label's cell, with its reading score; None when the cell is empty.
+    `line`: the height of one line of the label, when it is printed over several."""
+    cell = layout.cell(label, line)
+    h = max(line or label.height, 8)
     inside = [
         w
         for w in layout.values
@@ -471,19 +528,62 @@ def read_cell(layout: Layout, label: Box, kind: str) -> Reading | None:
 # ---- the page ----------------------------------------------------------------------------------
 
 
+def _continuation(layout: Layout, phrase: Phrase) -> Phrase | None:
+    """The phrase printed right under `phrase` and starting within its width: a label's second line
+    ("4 Federal income tax" over "withheld")."""
+    box, h = phrase.box, max(phrase.box.height, 8)
+    best = None
+    for q in layout.phrases:
+        qb = q.box
+        if (
+            box.bottom - h / 3 <= qb.top <= box.bottom + 1.2 * h
+            and box.left - h <= qb.left <= box.right - h
+            and 0.6 * h <= qb.height <= 2 * h
+            and (best is None or qb.top < best.box.top)
+        ):
+            best = q
+    return best
+
+
+def _box_number(layout: Layout, label: Box) -> Box | None:
+    """A lone box number or letter printed left of the label on its line ("B   Partnership's name",
+    "7   Distribution code(s)"): part of the label, and where its cell starts."""
+    h = max(label.height, 8)
+    for p in layout.phrases:
+        b = p.box
+        if (
+            len(p.words) == 1
+            and _BOX_ID.match(_norm(p.words[0].text))
+            and label.left - 3 * h <= b.right <= label.left
+            and _overlap(b.top, b.bottom, label.top, label.bottom) >= 0.5 * min(b.height, label.height)
+        ):
+            return b
+    return None
+
+
 def _labels(layout: Layout, pattern: str) -> list[Label]:
     regex = re.compile(pattern)
     found = []
     for p in layout.phrases:
-        words = _matches(p, regex)
+        words, line = _matches(p, regex), 0
+        if not words:  # a label wrapped over two lines
+            q = _continuation(layout, p)
+            joined = _matches(Phrase(p.words + q.words), regex) if q else None
+            if joined and joined[0] in p.words and q is not None:
+                words, line = joined, p.box.height
         if words:
-            found.append(Label(pattern, _box(words), words))
+            box = _box(words)
+            number = None if _BOX_ID.match(_norm(words[0].text)) else _box_number(layout, _box(words[:1]))
+            if number:
+                box = Box(number.left, min(box.top, number.top), box.right, max(box.bottom, number.bottom))
+                line = line or max(_box(words[:1]).height, 1)
+            found.append(Label(pattern, box, words, line))
     return sorted(found, key=lambda lab: (lab.box.top, lab.box.left))
 
 
 def _first_reading(layout: Layout, pattern: str, kind: str) -> tuple[Reading, Label] | None:
     for label in _labels(layout, pattern):  # topmost copy first
-        reading = read_cell(layout, label.box, kind)
+        reading = read_cell(layout, label.box, kind, label.line)
         if reading:
             return reading, label
     return None
@@ -493,15 +593,36 @@ _YEAR_WORD = re.compile(r"^\(?(19[89]\d|20[0-3]\d)\)?$")
 _TITLE = re.compile(r"wage and tax statement|^form\b|calendar year|tax year|\b1099|\bw-?2\b|schedule k-1|1095-a|1098")
 
 
-def tax_year(layout: Layout, text: str) -> Reading | None:
+def _is_year(text: str) -> bool:
+    m = _YEAR_WORD.match(text)
+    return bool(m) and int(m.group(1)) >= 2000
+
+
+def _spaced_years(layout: Layout) -> list[Word]:
+    """Years whose digits Tesseract read as separate words ("201 3": a spaced title font), as one word."""
+    out = []
+    for p in layout.phrases:
+        digits = [w for w in p.words if w.text.isdigit()]
+        if 1 < len(p.words) <= 4 and len(digits) == len(p.words) and _is_year("".join(w.text for w in digits)):
+            box, text = p.box, "".join(w.text for w in digits)
+            ocr = min(w.confidence for w in digits)
+            out.append(Word(text, box.left, box.top, box.right - box.left, box.height, ocr))
+    return out
+
+
+def tax_year(layout: Layout, text: str, title_words: Sequence[Word] = ()) -> Reading | None:
     """The year printed in the form's title area: the tallest year on the page (title years are
-    printed large), else the text's year. (The W-2's outlined year digits are not read by Tesseract.)"""
-    years = [w for w in layout.values if _YEAR_WORD.match(w.text) and int(_YEAR_WORD.match(w.text).group(1)) >= 2000]
+    printed large), else the text's year. `title_words`: the title area read again on its own (ocr.py:
+    the W-2's and 1099s' outlined year digits, which the page's reading misses)."""
+    years = [w for w in (*layout.values, *_spaced_years(layout), *title_words) if _is_year(w.text)]
     if years:
         tallest = max(years, key=lambda w: w.height)
         typical = statistics.median(w.height for w in layout.values)
         title = tallest.height >= 1.5 * typical  # printed large, as titles are
-        return Reading(_YEAR_WORD.match(tallest.text).group(1), 1.0 if title else 0.6, "" if title else "small")
+        year = _YEAR_WORD.match(tallest.text).group(1)
+        if title and tallest.confidence < DOUBTFUL_OCR:  # large but blurred: a digit may be misread
+            return Reading(year, 0.6, "doubtful OCR")
+        return Reading(year, 1.0 if title else 0.6, "" if title else "small")
     year = rules.tax_year(text)
     return Reading(str(year), 0.6, "not in the title area") if year else None
 
@@ -527,7 +648,7 @@ def read_page(doc_type: DocType, page: PageText) -> dict[str, Reading]:
                 (lab for lab in _labels(layout, second) if abs(lab.box.top - label.box.top) <= label.box.height),
                 None,
             )
-            more = read_cell(layout, last.box, "text") if last else None
+            more = read_cell(layout, last.box, "text", last.line) if last else None
             split = "first" in _norm(" ".join(w.text for w in label.words))  # a form with a last-name column
             if more is None and split:  # the second column's label or value lost: the name is likely incomplete
                 reading = Reading(reading.value, min(reading.score, 0.4), "one column only", reading.at)
@@ -539,7 +660,7 @@ def read_page(doc_type: DocType, page: PageText) -> dict[str, Reading]:
                 )
         found[name] = reading
     if "tax_year" in kinds:
-        year = tax_year(layout, page.text)
+        year = tax_year(layout, page.text, page.title_words)
         if year:
             found["tax_year"] = year
     _flag_repeats(found)

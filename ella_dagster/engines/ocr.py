@@ -12,9 +12,11 @@ the shared temp directory, readable by everyone and left behind when the process
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import os
+import re
 import shlex
 import subprocess
 from dataclasses import dataclass
@@ -93,6 +95,9 @@ class PageText:
     text: str  # lines in reading order, paragraphs separated by a blank line, garbled words repaired
     words: tuple[Word, ...] = ()  # empty for a PDF text layer
     height: int = 0  # of the prepared image the boxes refer to
+    # The title area under the OMB number read again on its own (title_words): a large, outlined year
+    # that the page's segmentation misses ("20 19" as "D) 0 1 9", or no word at all).
+    title_words: tuple[Word, ...] = ()
 
     def heading(self) -> str | None:
         """The first printed lines, by position; None without word boxes (a PDF text layer), where the
@@ -148,6 +153,55 @@ def _read(image: Image.Image, config: str = TESSERACT_CONFIG) -> PageText:
     return PageText(lexicon.repair("\n".join(text) + "\n"), tuple(words), image.height)
 
 
+TITLE_CONFIG = "--psm 6"  # a block: the year, maybe a line of the form around it
+SECOND_TITLE_CONFIG = "--psm 11"  # sparse text: the same crop segmented another way
+UNSURE_TITLE = 50.0  # the OCR confidence a year gets when the two readings of its crop disagree
+_YEAR = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
+_OMB = re.compile(r"^OMB$", re.IGNORECASE)
+
+
+def _title_regions(words: tuple[Word, ...]) -> list[tuple[int, int, int, int]]:
+    """Where a form prints its year large: under its "OMB No. 1545-xxxx" line (the 1099s, 1098s), as
+    (left, top, right, bottom) boxes of the prepared image."""
+    regions = []
+    for omb in (w for w in words if _OMB.match(w.text.strip(".:"))):
+        h = max(omb.height, 8)
+        line = [w for w in words if abs(w.top - omb.top) <= h / 2 and omb.left <= w.left <= omb.left + 12 * h]
+        right = max(w.left + w.width for w in line)
+        width = right - omb.left
+        regions.append((omb.left - width // 5, omb.top + h, right + width // 5, omb.top + 10 * h))
+    return regions[:2]
+
+
+def title_words(image: Image.Image, words: tuple[Word, ...]) -> tuple[Word, ...]:
+    """The year printed large in the title area, read from a crop of that area alone, as words whose box
+    is the crop's; () when the page's own words already hold a large year or there is no such area."""
+    if not words:
+        return ()
+    typical = sorted(w.height for w in words)[len(words) // 2]
+    if any(_YEAR.fullmatch(w.text.strip("()")) and w.height >= 1.5 * typical for w in words):
+        return ()
+    found = []
+    for left, top, right, bottom in _title_regions(words):
+        box = (max(0, left), max(0, top), min(image.width, right), min(image.height, bottom))
+        if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+            continue
+        try:
+            read = _read(image.crop(box), TITLE_CONFIG)
+        except pytesseract.TesseractError:
+            continue
+        try:  # a second opinion: outlined digits misread one way ("2015" for "2019") are rarely misread twice alike
+            again = {w.text.strip("().,") for w in _read(image.crop(box), SECOND_TITLE_CONFIG).words}
+        except pytesseract.TesseractError:
+            again = set()
+        for w in read.words:
+            m = _YEAR.fullmatch(w.text.strip("().,"))
+            if m:
+                sure = w.confidence if m.group(1) in again else min(w.confidence, UNSURE_TITLE)
+                found.append(Word(m.group(1), box[0] + w.left, box[1] + w.top, w.width, w.height, sure))
+    return tuple(found)
+
+
 def _upright(image: Image.Image) -> Image.Image | None:
     """The page turned upright when Tesseract's orientation detection is confident, else None."""
     try:
@@ -182,6 +236,9 @@ def _read_sheet(page: Page) -> _Sheet:
             upright = _upright(image)
             if upright is not None:
                 image, read = upright, _read(upright)
+        title = title_words(image, read.words)
+        if title:
+            read = dataclasses.replace(read, title_words=title)
         return _Sheet(read, image)
     except pytesseract.TesseractError as exc:
         raise _refused(exc) from exc
