@@ -12,7 +12,8 @@ For each: the confusion matrix, per-class precision/recall, top-1, macro-F1, acc
 band, precision of auto-linked documents, expected calibration error, key-field and all-field exact
 match (overall and per type), the field-level reliability curve (each field the engine read: its field
 confidence bucket -> how often the value is exactly right), how many wrong values carry a confidence
->= 0.9, and OCR seconds per page (one Tesseract thread, the engine's default: the figure is per core).
+>= 0.9, which fields are missed or wrong (field_errors: type/field: how, counts only), and OCR
+seconds per page (one Tesseract thread, the engine's default: the figure is per core).
 Field confidences: domain.field_confidence's scores of the merged fields, weighed with the engine's
 readings of each field when its Extraction gives them.
 
@@ -79,6 +80,8 @@ class Outcome:
     # (field, field confidence, exact) for every field the engine read, when ground-truth fields exist
     field_scores: list[tuple[str, float, bool]] = field(default_factory=list)
     name: str = ""
+    # (field, "missing" | "wrong" | "extra") for every schema field not read exactly (names only, never values)
+    field_errors: list[tuple[str, str]] = field(default_factory=list)
 
 
 def engine_field_confidences(extraction, doc_type: str, found: dict) -> dict[str, float]:
@@ -100,7 +103,7 @@ def evaluate(engine: OfflineEngine, data: bytes, mime: str, truth: str, fields: 
     extraction = engine.extract(data, mime, result.doc_type) if engine.can_extract(result.doc_type) else None
     pages = len(extraction.pages) if extraction else 1
     seconds = (time.perf_counter() - started) / pages
-    key, checks, every, scored = None, [], None, []
+    key, checks, every, scored, errors = None, [], None, [], []
     schema = schema_for(truth) if truth != NEGATIVE else None
     if fields is not None and schema is not None:
         right_type = extraction is not None and label(result.doc_type) == truth
@@ -111,7 +114,12 @@ def evaluate(engine: OfflineEngine, data: bytes, mime: str, truth: str, fields: 
         scores = engine_field_confidences(extraction, truth, found) if right_type else {}
         checks = [(scores[n] >= LOW, found[n] == fields.get(n)) for n in schema.key_fields if n in scores]
         scored = [(n, scores[n], found[n] == fields.get(n)) for n in schema.field_names if n in found and n in scores]
-    return Outcome(truth, label(result.doc_type), result.confidence, seconds, key, checks, every, scored, name)
+        errors = [
+            (n, "missing" if n not in found else "extra" if fields.get(n) is None else "wrong")
+            for n in schema.field_names
+            if found.get(n) != fields.get(n)
+        ]
+    return Outcome(truth, label(result.doc_type), result.confidence, seconds, key, checks, every, scored, name, errors)
 
 
 def reliability(outcomes: list[Outcome]) -> dict:
@@ -214,6 +222,10 @@ def report(name: str, outcomes: list[Outcome]) -> dict:
             sum(a for a, _ in every.values()) / max(1, sum(b for _, b in every.values())), 3
         ),
         "top1_per_type": top1_per_class,
+        # Which fields are not read exactly, by type and how (missing, wrong, read where the form has none).
+        "field_errors": dict(
+            Counter(f"{o.truth}/{n}: {how}" for o in outcomes for n, how in o.field_errors).most_common()
+        ),
         "field_reliability": reliability(outcomes),
         # Key fields read: exact-match rate of those the validators trust and of those they doubt.
         "field_confidence": {

@@ -22,7 +22,7 @@ import itertools
 import re
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
@@ -34,6 +34,10 @@ from ella_dagster.engines.ocr import PageText, Word
 PHRASE_GAP = 1.2  # words further apart than this many text heights belong to different phrases
 CELL_DEPTH = 10.0  # a cell with no label below it ends this many label heights under its label
 FAR = 6.0  # a value further below its label than this many label heights is doubtful
+# Where a box's first value line sits, in label heights under the label, at most (real IRS forms, scans
+# and photos: names <= 2.1, amounts <= 3.9, TINs <= 3.5); deeper, it may be the next box's value whose
+# label was not read (1099-INT box 2's amount read for box 1).
+USUAL_DEPTH = {"text": 3.0, "*": 4.2}
 UNSURE_OCR = 60.0  # a value word Tesseract is less sure of than this is unsure (a misread digit)...
 DOUBTFUL_OCR = 80.0  # ... and under this not to be trusted (clean values read at 87-96 on photos)
 
@@ -260,19 +264,11 @@ class Label:
 
 def _matches(phrase: Phrase, pattern: re.Pattern[str]) -> tuple[Word, ...] | None:
     """The phrase's words from the match's start on (the box number before it included), or None."""
-    for fuzzy in (False, True):  # as printed first: a garbled word repaired only when that fails
-        text, spans, at = "", [], 0
-        for word in phrase.words:
-            raw = _norm(word.text)
-            token = (_fuzzy(raw) if fuzzy else raw).strip(",.;:") or raw  # "Wages. tips." as "wages tips"
-            spans.append((at, at + len(token)))
-            text += token + " "
-            at += len(token) + 1
-        m = pattern.search(text.rstrip())
-        if m:
-            break
-    else:
+    # As printed first: a garbled word repaired only when that fails.
+    found = next(((m, spans) for text, spans in _readings(phrase.words) if (m := pattern.search(text))), None)
+    if found is None:
         return None
+    m, spans = found
     first = next(i for i, (s, e) in enumerate(spans) if e > m.start())
     if first and _BOX_ID.match(_norm(phrase.words[first - 1].text)):
         first -= 1
@@ -280,6 +276,22 @@ def _matches(phrase: Phrase, pattern: re.Pattern[str]) -> tuple[Word, ...] | Non
     while len(words) > 1 and not re.search(r"[A-Za-z0-9]", words[-1].text):  # a "$" of the next cell
         words = words[:-1]
     return words
+
+
+@functools.lru_cache(maxsize=8192)
+def _readings(words: tuple[Word, ...]) -> tuple[tuple[str, tuple[tuple[int, int], ...]], ...]:
+    """A phrase's normalised text with each word's span: as printed, then with garbled words repaired."""
+    out = []
+    for fuzzy in (False, True):
+        text, spans, at = "", [], 0
+        for word in words:
+            raw = _norm(word.text)
+            token = (_fuzzy(raw) if fuzzy else raw).strip(",.;:") or raw  # "Wages. tips." as "wages tips"
+            spans.append((at, at + len(token)))
+            text += token + " "
+            at += len(token) + 1
+        out.append((text.rstrip(), tuple(spans)))
+    return tuple(out)
 
 
 def _label_text(words: Sequence[Word]) -> str:
@@ -318,6 +330,7 @@ class Layout:
     borders: tuple[Box, ...]  # every label-like phrase: where cells end
     values: tuple[Word, ...]
     right: int  # the page's text extent
+    below: dict[int, Phrase | None] = field(default_factory=dict, compare=False, repr=False)  # _continuation's
 
     @classmethod
     def of(cls, words: Sequence[Word], extra_labels: Iterable[re.Pattern[str]] = ()) -> Layout:
@@ -513,6 +526,8 @@ def read_cell(layout: Layout, label: Box, kind: str, line: int = 0) -> Reading |
         score, why = min(score, 0.2), [*why, "crosses the cell border"]
     if span.top - label.bottom > FAR * h:
         score, why = min(score, 0.5), [*why, "far from its label"]
+    elif span.top - label.bottom > USUAL_DEPTH.get(kind, USUAL_DEPTH["*"]) * h:  # maybe the next cell's value
+        score, why = min(score, 0.8), [*why, "lower than values sit"]
     # Tesseract's own confidence stays high on some garbage, but a low one is worth hearing: a blurred
     # digit read as another.
     ocr = min(w.confidence for w in best.words)
@@ -531,6 +546,8 @@ def read_cell(layout: Layout, label: Box, kind: str, line: int = 0) -> Reading |
 def _continuation(layout: Layout, phrase: Phrase) -> Phrase | None:
     """The phrase printed right under `phrase` and starting within its width: a label's second line
     ("4 Federal income tax" over "withheld")."""
+    if id(phrase) in layout.below:
+        return layout.below[id(phrase)]
     box, h = phrase.box, max(phrase.box.height, 8)
     best = None
     for q in layout.phrases:
@@ -542,6 +559,7 @@ def _continuation(layout: Layout, phrase: Phrase) -> Phrase | None:
             and (best is None or qb.top < best.box.top)
         ):
             best = q
+    layout.below[id(phrase)] = best
     return best
 
 
@@ -627,6 +645,12 @@ def tax_year(layout: Layout, text: str, title_words: Sequence[Word] = ()) -> Rea
     return Reading(str(year), 0.6, "not in the title area") if year else None
 
 
+# Fields that hold a person's name: one word alone is a name with a part lost (a photo's first name unread).
+PERSON_FIELDS = frozenset(
+    {"recipient_name", "partner_name", "employee_name", "beneficiary_name", "borrower_name", "student_name"}
+)
+
+
 def read_page(doc_type: DocType, page: PageText) -> dict[str, Reading]:
     """Every schema field found by its label's cell on a page with word boxes; {} without boxes."""
     schema = schema_for(doc_type)
@@ -658,6 +682,8 @@ def read_page(doc_type: DocType, page: PageText) -> dict[str, Reading]:
                 reading = Reading(
                     f"{reading.value} {more.value}", min(reading.score, more.score), reading.why, reading.at
                 )
+        if name in PERSON_FIELDS and len(reading.value.split()) == 1:  # a first or last name lost
+            reading = Reading(reading.value, min(reading.score, 0.6), "one word of a person's name", reading.at)
         found[name] = reading
     if "tax_year" in kinds:
         year = tax_year(layout, page.text, page.title_words)

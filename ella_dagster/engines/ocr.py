@@ -190,15 +190,16 @@ def title_words(image: Image.Image, words: tuple[Word, ...]) -> tuple[Word, ...]
             read = _read(image.crop(box), TITLE_CONFIG)
         except pytesseract.TesseractError:
             continue
+        years = [(w, m.group(1)) for w in read.words if (m := _YEAR.fullmatch(w.text.strip("().,")))]
+        if not years:
+            continue
         try:  # a second opinion: outlined digits misread one way ("2015" for "2019") are rarely misread twice alike
             again = {w.text.strip("().,") for w in _read(image.crop(box), SECOND_TITLE_CONFIG).words}
         except pytesseract.TesseractError:
             again = set()
-        for w in read.words:
-            m = _YEAR.fullmatch(w.text.strip("().,"))
-            if m:
-                sure = w.confidence if m.group(1) in again else min(w.confidence, UNSURE_TITLE)
-                found.append(Word(m.group(1), box[0] + w.left, box[1] + w.top, w.width, w.height, sure))
+        for w, year in years:
+            sure = w.confidence if year in again else min(w.confidence, UNSURE_TITLE)
+            found.append(Word(year, box[0] + w.left, box[1] + w.top, w.width, w.height, sure))
     return tuple(found)
 
 

@@ -164,3 +164,19 @@ def test_a_company_named_first_keeps_its_first_word() -> None:
     rows = [words("PAYER'S name, street address", 100, 100), words("First Lotus Bank", 95, 140)]
     rows += [words("PAYER'S TIN", 100, 260)]
     assert layout.read_page(DocType.FORM_1099_INT, page(*rows))["payer_name"].value == "First Lotus Bank"
+
+
+def test_a_persons_name_read_as_one_word_is_not_trusted() -> None:
+    rows = [words("RECIPIENT'S name", 100, 100), words("Brown", 95, 140), words("Street address", 100, 220)]
+    assert layout.read_page(DocType.FORM_1099_INT, page(*rows))["recipient_name"].score < 0.9
+    rows[1] = words("Linh Brown", 95, 140)
+    assert layout.read_page(DocType.FORM_1099_INT, page(*rows))["recipient_name"].score == 1.0
+
+
+def test_a_value_lower_than_values_sit_is_not_trusted() -> None:
+    # Box 2's label lost: box 1's cell reaches box 2's amount, lower than a box's own value sits.
+    rows = [words("1 Interest income", 900, 100), words("339.86", 1100, 215), words("3 Interest on U.S.", 900, 400)]
+    box_1 = layout.read_page(DocType.FORM_1099_INT, page(*rows))["box_1"]
+    assert box_1.value == "339.86" and box_1.score < 0.9
+    rows[1] = words("16,992.97", 1100, 140)
+    assert layout.read_page(DocType.FORM_1099_INT, page(*rows))["box_1"].score == 1.0
