@@ -26,7 +26,7 @@ from PIL import Image  # noqa: E402
 
 from ella_dagster import samples  # noqa: E402
 from ella_dagster.domain.preprocess import prepare_for_ocr  # noqa: E402
-from ella_dagster.engines.offline import TESSERACT_CONFIG  # noqa: E402
+from ella_dagster.engines.ocr import TESSERACT_CONFIG  # noqa: E402
 
 SETTINGS = {"one thread (OMP_THREAD_LIMIT=1)": "1", "default (no limit)": None}
 

@@ -199,7 +199,7 @@ def cmd_upload(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from ella_dagster.demo import run_demo
 
-    return run_demo(include_real=not args.no_real, timeout=args.timeout)
+    return run_demo(settings, include_real=not args.no_real, timeout=args.timeout)
 
 
 def _restore_archived(settings: Settings, ids: list[str]) -> None:

@@ -20,7 +20,7 @@ from ella_dagster.db.session import Database
 from ella_dagster.domain.uploads import UploadRejected, validate_upload
 from ella_dagster.instance import dagster_home
 from ella_dagster.pipeline.intake import DEMO_CASE_ID, seed_demo, upload_files
-from ella_dagster.resources import resources_from_settings
+from ella_dagster.resources import resources_from_settings, store_resource
 
 console = Console(width=None if sys.stdout.isatty() else 150)
 REAL_FOLDERS = ["W2", "FORM_1099_INT", "FORM_1099_NEC", "SSN_CARD", "DRIVER_LICENSE", "OTHER"]
@@ -105,12 +105,11 @@ def refresh_metrics(settings: Settings) -> None:
     console.print(f"confidence_metrics {today}: " + ", ".join(f"{k} {v}" for k, v in checks.items()))
 
 
-def run_demo(include_real: bool = True, timeout: float = 900.0) -> int:
-    settings = Settings.from_env()
+def run_demo(settings: Settings, include_real: bool = True, timeout: float = 900.0) -> int:
     home = dagster_home(settings)
     db = Database(settings.database_url)
     db.migrate()
-    store = resources_from_settings(settings)["store"].get_store()  # type: ignore[attr-defined]
+    store = store_resource(settings).get_store()
     case_id = seed_demo(db)
     files = demo_files(include_real)
     ids = []

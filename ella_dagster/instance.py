@@ -133,13 +133,15 @@ def postgres_target(database_url: str, db_name: str | None = None) -> PostgresTa
         return None
     app_db = url.database or url.username or getpass.getuser()
     params = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()}
+    # libpq also takes the password as a query parameter: it goes by name like the URL's own.
+    query_password = params.pop("password", None)
     return PostgresTarget(
         username=url.username or getpass.getuser(),  # as libpq would default it
         hostname=url.host or params.pop("host", ""),
         port=url.port or 5432,
         db_name=db_name or f"{app_db}_dagster",
         app_db_name=app_db,
-        has_password=bool(url.password),
+        has_password=bool(url.password or query_password),
         params=params,
     )
 
@@ -228,14 +230,22 @@ def _redacted(url: str | None) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+def url_password(database_url: str) -> str | None:
+    """A database URL's password, in its user part or as libpq's `password` query parameter."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    query = url.query.get("password")
+    return url.password or (query if isinstance(query, str) or query is None else query[-1]) or None
+
+
 def prepare_environment(settings: Settings, env: dict[str, str] | None = None) -> dict[str, str]:
     """Sets ELLA_DAGSTER_PG_PASSWORD from ELLA_DATABASE_URL when the URL carries a password and the
     variable is unset, so every process started from here can read the instance's storage."""
-    from sqlalchemy.engine import make_url
 
     env = os.environ if env is None else env  # type: ignore[assignment]
     if postgres_target(settings.database_url) is not None and not env.get(PASSWORD_ENV):
-        password = make_url(settings.database_url).password
+        password = url_password(settings.database_url)
         if password:
             env[PASSWORD_ENV] = str(password)
     return env  # type: ignore[return-value]

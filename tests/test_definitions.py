@@ -97,9 +97,7 @@ def test_the_location_is_built_from_the_settings_object(tmp_path: Path) -> None:
         ELLA_BATCH_SIZE="7",
         ELLA_ENGINE_REVISION="r9",
     )
-    intervals = {
-        repo: {s.name: s.minimum_interval_seconds for s in repo.sensor_defs} for repo in (embedded, tuned)
-    }
+    intervals = {repo: {s.name: s.minimum_interval_seconds for s in repo.sensor_defs} for repo in (embedded, tuned)}
     assert intervals[embedded]["new_uploads_sensor"] == 2 and intervals[tuned]["new_uploads_sensor"] == 17
     uploads = tuned.get_sensor_def("new_uploads_sensor").description
     assert "batch of 7 documents" in uploads
@@ -125,6 +123,12 @@ def test_a_secret_is_configured_by_its_variable_name(tmp_path: Path, monkeypatch
     monkeypatch.delenv("ELLA_DATABASE_URL")
     with pytest.raises(SettingsError, match="ELLA_DATABASE_URL holds a secret"):
         build_definitions(settings)
+    # libpq's ?password= is as much a secret as the URL's own
+    query = Settings.from_env(
+        {"ELLA_DATA_DIR": str(tmp_path), "ELLA_DATABASE_URL": "postgresql+psycopg://e@db/x?password=Q7"}
+    )
+    with pytest.raises(SettingsError, match="ELLA_DATABASE_URL holds a secret"):
+        build_definitions(query)
     # Without a password the URL is shown as it is; the embedded default holds no secret.
     plain = Settings.from_env({"ELLA_DATA_DIR": str(tmp_path), "ELLA_DATABASE_URL": "postgresql+psycopg://ella@db/x"})
     assert build_definitions(plain).resources["db"].url == "postgresql+psycopg://ella@db/x"

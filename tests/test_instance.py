@@ -151,6 +151,15 @@ def test_everything_at_once_loads_as_a_dagster_instance(tmp_path: Path, postgres
     assert prepare_environment(settings, {**env, PASSWORD_ENV: "other"})[PASSWORD_ENV] == "other"
 
 
+def test_a_password_given_as_a_query_parameter_stays_out_of_the_file_too(tmp_path: Path) -> None:
+    """libpq takes `?password=`: it is a secret like the URL's own and goes by name."""
+    settings, env = settings_for(tmp_path, ELLA_DATABASE_URL="postgresql+psycopg://ella@db/ella?password=QSECRET")
+    text = instance_yaml(settings, tmp_path / "home")
+    assert "QSECRET" not in text
+    assert yaml.safe_load(text)["storage"]["postgres"]["postgres_db"]["password"] == {"env": PASSWORD_ENV}
+    assert prepare_environment(settings, dict(env))[PASSWORD_ENV] == "QSECRET"
+
+
 def test_ours_is_rewritten_a_hand_made_one_is_kept(tmp_path: Path, postgres_url: str) -> None:
     home = tmp_path / "home"
     home.mkdir()

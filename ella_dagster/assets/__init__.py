@@ -9,4 +9,3 @@ __all__ = [
     "daily_partitions",
     "documents_partitions",
 ]
-

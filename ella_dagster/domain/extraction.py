@@ -36,6 +36,18 @@ class FieldError:
         return {"field": self.field, "rule": self.rule}
 
 
+def stored_errors(rows: Sequence[Any]) -> list[dict[str, str]]:
+    """Stored validation errors as {field, rule}: rows written before errors were structured hold
+    "field: rule failed" strings."""
+    errors = []
+    for row in rows:
+        if isinstance(row, str):
+            name, _, rule = row.partition(": ")
+            row = {"field": name, "rule": rule.removesuffix(" failed")}
+        errors.append({"field": str(row["field"]), "rule": str(row["rule"])})
+    return errors
+
+
 def schema_for(doc_type: DocType | str) -> DocumentSchema | None:
     return SCHEMAS.get(DocType(doc_type))
 

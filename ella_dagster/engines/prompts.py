@@ -12,7 +12,6 @@ PROMPT_VERSION = "prompts-1"
 ALTERNATIVES_BELOW = 0.80
 
 
-
 def classification_prompt() -> str:
     types = "\n".join(f"- {t.value} ({category_of(t).value}): {spec_for(t).description}" for t in DocType)
     return f"""CLASSIFY this document uploaded by a client of a US tax-preparation firm.

@@ -54,7 +54,8 @@ def page_count(data: bytes, mime_type: str) -> int:
 
 
 def read_pages(data: bytes, mime_type: str) -> list[PageReading]:
-    """Every page classified on its own by the offline rules (one OCR pass per page, shared)."""
+    """Every page classified on its own by the offline rules (one OCR pass per page, shared; a page
+    nothing is recognised on is read a second time as one block, as a first page is)."""
     from ella_dagster.engines import fields, rules
     from ella_dagster.engines.ocr import page_texts
     from ella_dagster.engines.offline import classify_page

@@ -430,7 +430,7 @@ def extract_document(db: Database, store: DocumentStore, engine: Engine, doc_id:
                 original.doc_type,
                 original.data,
                 original.page_confidences,
-                original.validation_errors,
+                schemas.stored_errors(original.validation_errors),
                 original.engine + " (reused)",
             )
             reused.field_confidences = original.field_confidences  # they weighed the original's readings

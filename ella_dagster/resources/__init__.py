@@ -106,11 +106,11 @@ def _from_environment(name: str, value: str) -> str | EnvVar:
 def _database_url(settings: Settings) -> str | EnvVar:
     """The database URL for a resource: by name when it came from ELLA_DATABASE_URL (it may hold a
     password); the embedded default, or a URL without a password from elsewhere, as it is."""
-    from sqlalchemy.engine import make_url
+    from ella_dagster.instance import url_password
 
     if os.environ.get("ELLA_DATABASE_URL") == settings.database_url:
         return EnvVar("ELLA_DATABASE_URL")
-    if make_url(settings.database_url).password:
+    if url_password(settings.database_url):
         return _from_environment("ELLA_DATABASE_URL", settings.database_url)
     return settings.database_url
 

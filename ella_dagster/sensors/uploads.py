@@ -209,4 +209,3 @@ def build_uploads_sensor(settings: Settings) -> SensorDefinition:
         )
 
     return new_uploads_sensor
-

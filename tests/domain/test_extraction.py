@@ -88,3 +88,13 @@ def test_readings_follow_the_page_each_value_came_from() -> None:
 
     pages = [{"wages": "1.00", "tax_year": "2024"}, {"wages": "2.00"}]
     assert merge_readings(pages, [{"wages": 1.0, "tax_year": 0.6}, {"wages": 0.3}]) == {"wages": 0.3, "tax_year": 0.6}
+
+
+def test_errors_stored_before_they_were_structured_read_as_field_and_rule() -> None:
+    from ella_dagster.domain.extraction import stored_errors
+
+    old_and_new = ["employee_ssn: pattern failed", {"field": "wages", "rule": "pattern"}]
+    assert stored_errors(old_and_new) == [
+        {"field": "employee_ssn", "rule": "pattern"},
+        {"field": "wages", "rule": "pattern"},
+    ]
