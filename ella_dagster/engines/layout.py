@@ -129,6 +129,7 @@ def phrases(words: Sequence[Word]) -> list[Phrase]:
 # ---- labels ------------------------------------------------------------------------------------
 
 _BOX_ID = re.compile(r"^(\d{1,2}[a-z]?|[a-f])$")
+_DIGIT_LOOKALIKES = str.maketrans({"s": "5", "l": "1", "i": "1", "o": "0"})
 # Words of printed labels, for telling a label (a cell border) from a value.
 _LABEL_VOCABULARY = frozenset(
     re.findall(
@@ -144,7 +145,8 @@ _LABEL_VOCABULARY = frozenset(
     distribution rents royalties nonemployee unemployment refunds credits offsets partnership partner's
     ordinary business net rental real estate marketplace policy corrected void checked optional rtn
     apt. (including no.) identification no. (ein) (optional) ira/sep/simple filer filer's payee payee's
-    amount payment payments partner partner's partnership partnership's identifying""",
+    amount payment payments partner partner's partnership partnership's identifying january february march
+    april may june july august september october november december""",
     )
 )
 
@@ -167,6 +169,9 @@ def _is_label_like(phrase: Phrase) -> bool:
     words = [_fuzzy(_norm(w.text)).strip(",.:;()") for w in phrase.words]
     alpha = [w for w in words if re.search(r"[a-z]", w)]
     if len(words) >= 2 and _BOX_ID.match(words[0]) and re.match(r"[A-Za-z]", phrase.words[1].text):
+        return not rules.MONEY.search(phrase.text)
+    # A box number with a digit misread as a letter ("Sa January": 5a) before a label word.
+    if len(words) >= 2 and _BOX_ID.match(words[0].translate(_DIGIT_LOOKALIKES)) and words[1] in _LABEL_VOCABULARY:
         return not rules.MONEY.search(phrase.text)
     if len(alpha) < 2:
         return False

@@ -180,3 +180,9 @@ def test_a_value_lower_than_values_sit_is_not_trusted() -> None:
     assert box_1.value == "339.86" and box_1.score < 0.9
     rows[1] = words("16,992.97", 1100, 140)
     assert layout.read_page(DocType.FORM_1099_INT, page(*rows))["box_1"].score == 1.0
+
+
+def test_a_box_label_with_a_misread_digit_is_a_border_not_a_name() -> None:
+    # 1099-K photo: the payee's name lost, the monthly table's "5a January" read as "Sa January".
+    rows = [words("PAYEE'S name", 100, 100), words("Sa January", 100, 160), words("5b February", 600, 160)]
+    assert "recipient_name" not in layout.read_page(DocType.FORM_1099_K, page(*rows))
