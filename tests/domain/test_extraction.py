@@ -98,3 +98,10 @@ def test_errors_stored_before_they_were_structured_read_as_field_and_rule() -> N
         {"field": "employee_ssn", "rule": "pattern"},
         {"field": "wages", "rule": "pattern"},
     ]
+
+
+def test_a_1099_k_card_not_present_amount_above_the_gross_is_doubted() -> None:
+    from ella_dagster.domain.extraction import inconsistencies
+
+    assert inconsistencies(DocType.FORM_1099_K, {"box_1a": "1000.00", "box_1b": "400.00"}) == []
+    assert inconsistencies(DocType.FORM_1099_K, {"box_1a": "1000.00", "box_1b": "4000.00"}) == ["box_1b exceeds box_1a"]

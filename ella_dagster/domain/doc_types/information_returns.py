@@ -160,7 +160,8 @@ FORM_1099_K = form_1099(
     ),
     ("payer_tin", "recipient_tin", "box_1a"),
     {"gross_amount": "box_1a"},
-    _withholding_under("box_1a"),
+    # card-not-present transactions are part of the gross amount
+    (*_withholding_under("box_1a"), ("box_1b", "box_1a", 1.0)),
 )
 
 FORM_1099_R = form_1099(
