@@ -584,6 +584,18 @@ def _box_number(layout: Layout, label: Box) -> Box | None:
     return None
 
 
+def _with_second_line(layout: Layout, phrase: Phrase, words: tuple[Word, ...]) -> tuple[tuple[Word, ...], int]:
+    """A label matched on its first line whose wording goes on under it ("2 State or local income tax"
+    over "refunds, credits, or offsets"): that line is the label's, not the border of its cell. Only
+    label words that start no box of their own count (no box number, no amount)."""
+    q = _continuation(layout, phrase)
+    if q is None or not _is_label_like(q) or _BOX_ID.match(_norm(q.words[0].text)):
+        return words, 0
+    if not phrase.words or words[-1] is not phrase.words[-1]:  # the match ended before its line did
+        return words, 0
+    return (*words, *q.words), phrase.box.height
+
+
 def _labels(layout: Layout, pattern: str) -> list[Label]:
     regex = re.compile(pattern)
     found = []
@@ -594,6 +606,8 @@ def _labels(layout: Layout, pattern: str) -> list[Label]:
             joined = _matches(Phrase(p.words + q.words), regex) if q else None
             if joined and joined[0] in p.words and q is not None:
                 words, line = joined, p.box.height
+        if words and not line:  # matched on its first line: a second label line under it is the label's too
+            words, line = _with_second_line(layout, p, words)
         if words:
             box = _box(words)
             number = None if _BOX_ID.match(_norm(words[0].text)) else _box_number(layout, _box(words[:1]))

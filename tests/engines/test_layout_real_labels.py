@@ -186,3 +186,16 @@ def test_a_box_label_with_a_misread_digit_is_a_border_not_a_name() -> None:
     # 1099-K photo: the payee's name lost, the monthly table's "5a January" read as "Sa January".
     rows = [words("PAYEE'S name", 100, 100), words("Sa January", 100, 160), words("5b February", 600, 160)]
     assert "recipient_name" not in layout.read_page(DocType.FORM_1099_K, page(*rows))
+
+
+def test_a_label_s_second_line_is_not_the_bottom_of_its_cell() -> None:
+    """"2 State or local income tax" matches on its first line; "refunds, credits, or offsets" under it
+    is the same label's wording, not the next box's label: the value further down is the box's."""
+    rows = [
+        words("2 State or local income tax", 900, 100),
+        words("refunds, credits, or offsets", 905, 134),  # the line pitch of the real form: 1.7 heights
+        words("$ 993.99", 905, 190),
+        words("3 Box 2 amount is for tax year", 900, 300),
+    ]
+    found = layout.read_page(DocType.FORM_1099_G, page(*rows))
+    assert found["box_2"].value == "993.99"
