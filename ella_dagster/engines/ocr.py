@@ -273,6 +273,30 @@ def second_reading(data: bytes, mime_type: str, number: int) -> PageText | None:
         raise _refused(exc) from exc
 
 
+REGION_CONFIG = "--psm 7"  # one text line: a single cell's value
+
+
+def read_region(
+    data: bytes, mime_type: str, number: int, box: tuple[int, int, int, int], config: str = REGION_CONFIG
+) -> tuple[Word, ...]:
+    """The words of one region (left, top, right, bottom, in the coordinates of PageText.words) of page
+    `number` (1-based), read on their own from the image already prepared: a cell whose value did not
+    parse in the page's reading (digits merged with a border) is often read right alone. () for a text
+    layer, an empty region or a region Tesseract refuses."""
+    sheet = _sheets(sha256_hex(data), data, mime_type)[number - 1]
+    if sheet.image is None:
+        return ()
+    left, top = max(0, box[0]), max(0, box[1])
+    right, bottom = min(sheet.image.width, box[2]), min(sheet.image.height, box[3])
+    if right - left < 4 or bottom - top < 4:
+        return ()
+    try:
+        read = _read(sheet.image.crop((left, top, right, bottom)), config)
+    except pytesseract.TesseractError:
+        return ()
+    return tuple(dataclasses.replace(w, left=w.left + left, top=w.top + top) for w in read.words)
+
+
 def tesseract_version() -> str:
     try:
         return str(pytesseract.get_tesseract_version())
