@@ -175,12 +175,15 @@ def _from_text(doc_type: DocType, text: str) -> dict[str, Any]:
     return found
 
 
-def read_fields(doc_type: DocType, page: PageText | str) -> tuple[dict[str, Any], dict[str, float]]:
-    """The page's fields and how cleanly each was read (see engines.base.PageFields.readings)."""
+def read_fields(
+    doc_type: DocType, page: PageText | str, reread: layout.Reread | None = None
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """The page's fields and how cleanly each was read (see engines.base.PageFields.readings);
+    `reread` reads one region of the page again (layout.read_page)."""
     if isinstance(page, str):
         page = PageText(page)
     by_text = {k: v for k, v in _from_text(doc_type, page.text).items() if v not in (None, "")}
-    by_cell = layout.read_page(doc_type, page)
+    by_cell = layout.read_page(doc_type, page, reread)
     found, readings = dict(by_text), dict.fromkeys(by_text, TEXT_READING)
     for name, reading in by_cell.items():  # the cell wins (the text lines read the same OCR words: no vote)
         found[name], readings[name] = reading.value, reading.score

@@ -21,7 +21,7 @@ import functools
 import itertools
 import re
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
@@ -114,7 +114,8 @@ def phrases(words: Sequence[Word]) -> list[Phrase]:
         for group in groups:
             last = group[-1]
             h = max(3, min(max(last.height, word.height), 2 * min(last.height, word.height)))
-            gap = word.left - (last.left + last.width)
+            # From the group's right end: a speck read inside a word ("RECIPIENT'S" over a ".") is no end.
+            gap = word.left - max(x.left + x.width for x in group)
             shared = _overlap(last.top, last.top + last.height, word.top, word.top + word.height)
             close = -max(h, last.width) <= gap <= PHRASE_GAP * h and shared >= 0.5 * min(last.height, word.height)
             if close and (best is None or gap < best[0]):
@@ -291,6 +292,9 @@ def _readings(words: tuple[Word, ...]) -> tuple[tuple[str, tuple[tuple[int, int]
         text, spans, at = "", [], 0
         for word in words:
             raw = _norm(word.text)
+            if not re.search(r"[a-z0-9$&]", raw):  # a speck between label words ("RECIPIENT'S . name")
+                spans.append((at, at))
+                continue
             token = (_fuzzy(raw) if fuzzy else raw).strip(",.;:") or raw  # "Wages. tips." as "wages tips"
             spans.append((at, at + len(token)))
             text += token + " "
@@ -496,30 +500,34 @@ def _plain_name(value: str) -> bool:
     return not fragments and not flipped
 
 
-def read_cell(layout: Layout, label: Box, kind: str, line: int = 0) -> Reading | None:
-    """The value of kind printed in the label's cell, with its reading score; None when the cell is empty.
-    `line`: the height of one line of the label, when it is printed over several."""
-    cell = layout.cell(label, line)
-    h = max(line or label.height, 8)
-    inside = [
+def _candidates(rows: list[list[Word]], kind: str) -> list[_Candidate]:
+    if kind == "money":
+        return [c for row in rows for c in _money_in(row)]
+    if kind in ("ssn", "ein", "tin"):
+        return [c for row in rows for c in _tins_in(row, kind)]
+    return _text_in(rows, kind)
+
+
+def _inside(layout: Layout, label: Box, cell: Box, h: int) -> list[Word]:
+    """The value words of the label's cell: below the label, or right of it on its line."""
+    return [
         w
         for w in layout.values
         if cell.left <= w.left + w.width / 2 <= cell.right
         and cell.top <= w.top + w.height / 2 <= cell.bottom
         and (w.top + w.height / 2 > label.bottom - h / 4 or w.left >= label.right)
     ]
+
+
+def read_cell(layout: Layout, label: Box, kind: str, line: int = 0) -> Reading | None:
+    """The value of kind printed in the label's cell, with its reading score; None when the cell is empty.
+    `line`: the height of one line of the label, when it is printed over several."""
+    cell = layout.cell(label, line)
+    h = max(line or label.height, 8)
+    inside = _inside(layout, label, cell, h)
     if not inside:
         return None
-    rows = _rows(inside)
-    candidates: list[_Candidate] = []
-    if kind == "money":
-        for row in rows:
-            candidates.extend(_money_in(row))
-    elif kind in ("ssn", "ein", "tin"):
-        for row in rows:
-            candidates.extend(_tins_in(row, kind))
-    else:
-        candidates = _text_in(rows, kind)
+    candidates = _candidates(_rows(inside), kind)
     if not candidates:
         return None
     best = candidates[0]
@@ -546,6 +554,65 @@ def read_cell(layout: Layout, label: Box, kind: str, line: int = 0) -> Reading |
 
 
 # ---- the page ----------------------------------------------------------------------------------
+
+
+# A cell read again on its own (ocr.read_region): given (left, top, right, bottom) of the page's prepared
+# image, the words Tesseract reads there.
+Reread = Callable[[tuple[int, int, int, int]], Sequence[Word]]
+REREAD_KINDS = frozenset({"money", "ssn", "ein", "tin"})
+WEAK = 0.6  # a reading under this is read again
+# A value found only by reading its cell again: never trusted on its own (field_confidence keeps it
+# under 0.9 unless the form's invariants confirm it twice).
+REREAD_SCORE = 0.7
+REREAD_COPIES = 2  # labels tried, topmost first: a title's words may match a box label above the box
+
+
+def _reread_region(layout: Layout, label: Label, kind: str) -> tuple[int, int, int, int] | None:
+    """Where the value of the label's cell is printed: its first value row padded by half a line,
+    stretched to the cell's width; without a value word, the lines under the label."""
+    cell = layout.cell(label.box, label.line)
+    h = max(label.line or label.box.height, 8)
+    inside = _inside(layout, label.box, cell, h)
+    if inside:
+        # The first value row; a lone box number is the next box's ("2" under box 1's amount).
+        rows = [r for r in _rows(inside) if len(r) > 1 or not _BOX_ID.match(_norm(r[0].text))] or _rows(inside)
+        row = rows[0]
+        top, bottom = min(w.top for w in row), max(w.top + w.height for w in row)
+        text_h = max(w.height for w in row)
+        top, bottom = max(cell.top, top - text_h // 2), min(cell.bottom, bottom + text_h // 2)
+        left = cell.left
+        if top < label.box.bottom:  # keep the label out of the region
+            if row[0].left >= label.box.right:  # a value printed right of its label
+                left = label.box.right + 1
+            else:
+                top = label.box.bottom + 1
+    else:
+        left, top = cell.left, label.box.bottom + 1
+        bottom = min(cell.bottom, label.box.bottom + int(USUAL_DEPTH["*"] * h))
+    if bottom - top < h // 2 or cell.right - left < h:
+        return None
+    return (left, top, cell.right, bottom)
+
+
+def reread_cell(layout: Layout, label: Label, kind: str, reread: Reread) -> Reading | None:
+    """The label's cell read again on its own: a value whose digits merged with a border or a shadow in
+    the page's reading ("44776.12" as "aerre.te") often reads right alone. Scored REREAD_SCORE at most."""
+    region = _reread_region(layout, label, kind)
+    if region is None:
+        return None
+    words = [w for w in reread(region) if w.text.strip()]
+    candidates = _candidates(_rows(words), kind) if words else []
+    if not candidates:
+        return None
+    best = candidates[0]
+    score, why = REREAD_SCORE, ["re-read"]
+    if not best.clean:
+        score, why = min(score, 0.35), [*why, "stray characters"]
+    if min(w.confidence for w in best.words) < DOUBTFUL_OCR:
+        score, why = min(score, 0.5), [*why, "doubtful OCR"]
+    if len({c.value for c in candidates}) > 1:
+        score, why = min(score, 0.5), [*why, "several values in the cell"]
+    return Reading(best.value, score, ", ".join(why), _box(best.words))
 
 
 def _continuation(layout: Layout, phrase: Phrase) -> Phrase | None:
@@ -618,11 +685,28 @@ def _labels(layout: Layout, pattern: str) -> list[Label]:
     return sorted(found, key=lambda lab: (lab.box.top, lab.box.left))
 
 
-def _first_reading(layout: Layout, pattern: str, kind: str) -> tuple[Reading, Label] | None:
-    for label in _labels(layout, pattern):  # topmost copy first
+def _first_reading(
+    layout: Layout, pattern: str, kind: str, reread: Reread | None = None, empty_too: bool = False
+) -> tuple[Reading, Label] | None:
+    """The value of the topmost copy's cell that holds one. With `reread`, a number that reads poorly
+    or not at all is read again from its cell alone (`empty_too`: also a cell with no value word, for
+    the fields a document must have: re-reading every blank box would cost a Tesseract call each)."""
+    labels = _labels(layout, pattern)
+    again_kind = reread is not None and kind in REREAD_KINDS
+    for label in labels:  # topmost copy first
         reading = read_cell(layout, label.box, kind, label.line)
         if reading:
+            if again_kind and reading.score < WEAK:
+                again = reread_cell(layout, label, kind, reread)  # type: ignore[arg-type]
+                if again and again.value != reading.value and again.score > reading.score:
+                    return again, label
             return reading, label
+    for label in labels[:REREAD_COPIES] if again_kind else ():
+        cell = layout.cell(label.box, label.line)
+        if empty_too or _inside(layout, label.box, cell, max(label.line or label.box.height, 8)):
+            again = reread_cell(layout, label, kind, reread)  # type: ignore[arg-type]
+            if again:
+                return again, label
     return None
 
 
@@ -670,8 +754,10 @@ PERSON_FIELDS = frozenset(
 )
 
 
-def read_page(doc_type: DocType, page: PageText) -> dict[str, Reading]:
-    """Every schema field found by its label's cell on a page with word boxes; {} without boxes."""
+def read_page(doc_type: DocType, page: PageText, reread: Reread | None = None) -> dict[str, Reading]:
+    """Every schema field found by its label's cell on a page with word boxes; {} without boxes.
+    `reread`: how to read one region of the page again (ocr.read_region), for numbers the page's
+    reading garbled."""
     schema = schema_for(doc_type)
     if schema is None or not page.words or doc_type in NOT_BOXED:
         return {}
@@ -681,7 +767,7 @@ def read_page(doc_type: DocType, page: PageText) -> dict[str, Reading]:
     kinds = {f.name: f.kind for f in schema.fields}
     found: dict[str, Reading] = {}
     for name, pattern in patterns.items():
-        got = _first_reading(layout, pattern, kinds[name])
+        got = _first_reading(layout, pattern, kinds[name], reread, name in schema.key_fields)
         if not got:
             continue
         reading, label = got

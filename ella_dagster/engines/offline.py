@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from ella_dagster.domain.doc_types import NO_TAX_YEAR, DocType
 from ella_dagster.domain.extraction import confidence_for, schema_for
 from ella_dagster.engines import fields, rules
 from ella_dagster.engines.base import Classification, Extraction, PageFields
-from ella_dagster.engines.ocr import PageText, page_texts, second_reading, tesseract_version
+from ella_dagster.engines.ocr import PageText, page_texts, read_region, second_reading, tesseract_version
 
 Answer = tuple[DocType, float, str, list[dict[str, object]]]
 
@@ -67,13 +68,14 @@ class OfflineEngine:
         schema = schema_for(doc_type)
         key_fields = schema.key_fields if schema else []
         for number, page in enumerate(page_texts(data, mime_type), start=1):
-            found, readings = fields.read_fields(doc_type, page)
+            reread = functools.partial(read_region, data, mime_type, number)
+            found, readings = fields.read_fields(doc_type, page, reread)
             if any(k not in found for k in key_fields):
                 # A photo often loses whole boxes to page segmentation: read the page again as one
                 # uniform block and fill only what is still missing.
                 second = second_reading(data, mime_type, number)
                 if second:
-                    more, more_readings = fields.read_fields(doc_type, second)
+                    more, more_readings = fields.read_fields(doc_type, second, reread)
                     found, readings = {**more, **found}, {**more_readings, **readings}
             confidence = confidence_for(doc_type, found) if found else 0.0
             pages.append(PageFields(number, found, confidence, readings))

@@ -193,3 +193,55 @@ def test_real_irs_layouts_are_read_by_their_cells() -> None:
     # 2013 layouts are still read with a neighbour's words). A little under, as a regression guard.
     assert sum(key) / len(key) >= 0.85, key
     assert sum(trusted) / len(trusted) >= 0.85, trusted
+
+
+class _Rereader:
+    """A stand-in for ocr.read_region: the words a region reads as on its own, and the regions asked."""
+
+    def __init__(self, text: str, confidence: float = 92.0) -> None:
+        self.text, self.confidence, self.asked = text, confidence, []
+
+    def __call__(self, box: tuple[int, int, int, int]) -> list[Word]:
+        self.asked.append(box)
+        left, top, right, bottom = box
+        return [Word(self.text, right - 120, top + 4, 110, H, self.confidence)]
+
+
+def test_a_garbled_amount_is_read_again_from_its_cell_alone_and_not_trusted() -> None:
+    garbled = page(*w2_top(wages="aerre.te"))
+    assert "wages" not in layout.read_page(DocType.W2, garbled)
+    reread = _Rereader("110,338.36")
+    wages = layout.read_page(DocType.W2, garbled, reread)["wages"]
+    assert wages.value == "110338.36" and wages.score <= layout.REREAD_SCORE and "re-read" in wages.why
+    [(left, top, right, bottom)] = reread.asked  # one region: box 1's value row, inside its cell
+    assert top >= 100 + H and bottom <= 200 and left >= 900 - 2 * H and right < 1400
+    scores = field_confidences(DocType.W2, {"wages": wages.value}, {"wages": wages.score})
+    assert scores["wages"] < 0.9
+
+
+def test_a_weak_reading_is_replaced_by_a_clean_second_reading_only_when_they_differ() -> None:
+    rows = w2_top()
+    rows[4] = [Word(w.text, w.left, w.top, w.width, w.height, 34.0) for w in rows[4]]  # unsure OCR
+    different = layout.read_page(DocType.W2, page(*rows), _Rereader("116,338.36"))["wages"]
+    assert different.value == "116338.36" and different.why == "re-read"
+    same = layout.read_page(DocType.W2, page(*rows), _Rereader("110,338.36"))["wages"]
+    assert same.value == "110338.36" and same.why == "unsure OCR"
+    doubtful = layout.read_page(DocType.W2, page(*rows), _Rereader("116,338.36", confidence=50.0))["wages"]
+    assert doubtful.score <= 0.5  # a second reading Tesseract is unsure of gains nothing
+
+
+def test_only_key_fields_are_read_again_from_an_empty_cell() -> None:
+    # Box 3 and 4 are empty, box 1 and 2 (key fields) too: only the key fields' cells are read again.
+    rows = [r for i, r in enumerate(w2_top()) if i not in (4, 5)]
+    reread = _Rereader("")
+    layout.read_page(DocType.W2, page(*rows), reread)
+    assert len(reread.asked) == 2  # wages and federal tax withheld, not the social security boxes
+    assert all(top >= 100 + H for _, top, _, _ in reread.asked)  # under the labels, never over them
+
+
+def test_a_speck_inside_a_label_word_does_not_split_the_label() -> None:
+    # "RECIPIENT'S" read with a "." inside its own box, then "name": one label all the same.
+    label = [Word("RECIPIENT'S", 100, 300, 170, H, 95.0), Word(".", 136, 300, 19, H, 40.0)]
+    label += [Word("name", 283, 304, 70, 15, 95.0)]
+    found = layout.read_page(DocType.FORM_1099_NEC, page(label, words("Anh Johnson", 100, 340)))
+    assert found["recipient_name"].value == "Anh Johnson"

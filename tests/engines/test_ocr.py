@@ -51,3 +51,14 @@ def test_an_ocr_timeout_stays_transient(monkeypatch: pytest.MonkeyPatch) -> None
     ocr._sheets.cache_clear()
     with pytest.raises(TransientDocumentError, match="OCR timed out"):
         page_texts(sample.data, sample.mime_type)
+
+
+def test_a_region_is_read_alone_in_the_page_coordinates() -> None:
+    sample = samples.w2(random.Random(4), 2024)
+    [page] = page_texts(sample.data, sample.mime_type)
+    wages = next(w for w in page.words if w.text.replace(",", "").startswith(sample.fields["wages"][:2]))
+    pad = wages.height
+    box = (wages.left - pad, wages.top - pad // 2, wages.left + wages.width + pad, wages.top + wages.height + pad // 2)
+    [again] = [w for w in ocr.read_region(sample.data, sample.mime_type, 1, box) if w.text == wages.text]
+    assert abs(again.left - wages.left) <= 3 and abs(again.top - wages.top) <= 3  # the page's coordinates
+    assert ocr.read_region(sample.data, sample.mime_type, 1, (10, 10, 12, 12)) == ()  # too small to hold text
