@@ -567,12 +567,14 @@ REREAD_SCORE = 0.7
 REREAD_COPIES = 2  # labels tried, topmost first: a title's words may match a box label above the box
 
 
-def _reread_region(layout: Layout, label: Label, kind: str) -> tuple[int, int, int, int] | None:
+def _reread_region(layout: Layout, label: Label, empty_too: bool) -> tuple[int, int, int, int] | None:
     """Where the value of the label's cell is printed: its first value row padded by half a line,
-    stretched to the cell's width; without a value word, the lines under the label."""
+    stretched to the cell's width; without a value word, the lines under the label (only `empty_too`)."""
     cell = layout.cell(label.box, label.line)
     h = max(label.line or label.box.height, 8)
     inside = _inside(layout, label.box, cell, h)
+    if not inside and not empty_too:
+        return None
     if inside:
         # The first value row; a lone box number is the next box's ("2" under box 1's amount).
         rows = [r for r in _rows(inside) if len(r) > 1 or not _BOX_ID.match(_norm(r[0].text))] or _rows(inside)
@@ -594,10 +596,11 @@ def _reread_region(layout: Layout, label: Label, kind: str) -> tuple[int, int, i
     return (left, top, cell.right, bottom)
 
 
-def reread_cell(layout: Layout, label: Label, kind: str, reread: Reread) -> Reading | None:
+def reread_cell(layout: Layout, label: Label, kind: str, reread: Reread, empty_too: bool = True) -> Reading | None:
     """The label's cell read again on its own: a value whose digits merged with a border or a shadow in
-    the page's reading ("44776.12" as "aerre.te") often reads right alone. Scored REREAD_SCORE at most."""
-    region = _reread_region(layout, label, kind)
+    the page's reading ("44776.12" as "aerre.te") often reads right alone. Scored REREAD_SCORE at most;
+    None when nothing parses there (or, unless `empty_too`, the cell holds no value word)."""
+    region = _reread_region(layout, label, empty_too)
     if region is None:
         return None
     words = [w for w in reread(region) if w.text.strip()]
@@ -692,21 +695,20 @@ def _first_reading(
     or not at all is read again from its cell alone (`empty_too`: also a cell with no value word, for
     the fields a document must have: re-reading every blank box would cost a Tesseract call each)."""
     labels = _labels(layout, pattern)
-    again_kind = reread is not None and kind in REREAD_KINDS
+    if kind not in REREAD_KINDS:
+        reread = None
     for label in labels:  # topmost copy first
         reading = read_cell(layout, label.box, kind, label.line)
-        if reading:
-            if again_kind and reading.score < WEAK:
-                again = reread_cell(layout, label, kind, reread)  # type: ignore[arg-type]
-                if again and again.value != reading.value and again.score > reading.score:
-                    return again, label
-            return reading, label
-    for label in labels[:REREAD_COPIES] if again_kind else ():
-        cell = layout.cell(label.box, label.line)
-        if empty_too or _inside(layout, label.box, cell, max(label.line or label.box.height, 8)):
-            again = reread_cell(layout, label, kind, reread)  # type: ignore[arg-type]
-            if again:
+        if reading and reread and reading.score < WEAK:
+            again = reread_cell(layout, label, kind, reread, empty_too=False)
+            if again and again.value != reading.value and again.score > reading.score:
                 return again, label
+        if reading:
+            return reading, label
+    for label in labels[:REREAD_COPIES] if reread else ():
+        again = reread_cell(layout, label, kind, reread, empty_too)
+        if again:
+            return again, label
     return None
 
 

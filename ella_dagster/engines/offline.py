@@ -68,7 +68,8 @@ class OfflineEngine:
         schema = schema_for(doc_type)
         key_fields = schema.key_fields if schema else []
         for number, page in enumerate(page_texts(data, mime_type), start=1):
-            reread = functools.partial(read_region, data, mime_type, number)
+            # Cached: the second reading below finds most cells where the first did.
+            reread = functools.cache(functools.partial(read_region, data, mime_type, number))
             found, readings = fields.read_fields(doc_type, page, reread)
             if any(k not in found for k in key_fields):
                 # A photo often loses whole boxes to page segmentation: read the page again as one
