@@ -28,7 +28,7 @@ from ella_dagster.domain.errors import PermanentDocumentError, TransientDocument
 from ella_dagster.domain.hashing import sha256_hex
 from ella_dagster.domain.pages import Page, load_pages
 from ella_dagster.domain.preprocess import prepare_for_ocr
-from ella_dagster.engines import lexicon, rules
+from ella_dagster.engines import lexicon, rules, tesseract_worker
 
 # Tesseract's OpenMP threads spin against each other and against parallel runs: on this project's 2-core
 # machines one thread per page is ~5x faster (benchmarks/ocr_threads.py). An explicit setting wins.
@@ -133,9 +133,33 @@ def _tesseract(image: Image.Image, *args: str) -> str:
     return done.stdout.decode("utf-8")
 
 
+@functools.cache
+def _warm() -> tesseract_worker.WarmTesseract | None:
+    """The warm worker when tesserocr is installed and Tesseract's English model is found; else None
+    (every read then starts the `tesseract` command)."""
+    if not tesseract_worker.available():
+        return None
+    tessdata = tesseract_worker.tessdata_dir(pytesseract.pytesseract.tesseract_cmd)
+    return tesseract_worker.WarmTesseract(tessdata) if tessdata else None
+
+
+def _tsv(image: Image.Image, config: str) -> str:
+    """Tesseract's words with their boxes (the TSV image_to_data parses) for a `--psm N` config."""
+    warm, psm = _warm(), re.fullmatch(r"--psm (\d+)", config)
+    if warm is None or psm is None:
+        # The tsv config file makes Tesseract print words with their boxes, as image_to_data does.
+        return _tesseract(image, *shlex.split(config), "tsv")
+    grey = image if image.mode == "L" else image.convert("L")
+    try:
+        return warm.tsv(grey.tobytes(), grey.width, grey.height, int(psm.group(1)), OCR_TIMEOUT_SECONDS)
+    except TimeoutError as exc:  # the worker has been killed
+        raise TransientDocumentError("OCR timed out") from exc
+    except tesseract_worker.WorkerError as exc:
+        raise pytesseract.TesseractError(exc.status, str(exc)) from exc
+
+
 def _read(image: Image.Image, config: str = TESSERACT_CONFIG) -> PageText:
-    # The tsv config file makes Tesseract print words with their boxes, as image_to_data does.
-    data = pytesseract.pytesseract.file_to_dict(_tesseract(image, *shlex.split(config), "tsv"), "\t", -1)
+    data = pytesseract.pytesseract.file_to_dict(_tsv(image, config), "\t", -1)
     words, lines, previous = [], {}, None
     for i, raw in enumerate(data["text"]):
         if data["level"][i] != WORD_LEVEL or not raw.strip():
@@ -298,6 +322,11 @@ def read_region(
 
 
 def tesseract_version() -> str:
+    """The Tesseract that reads pages: the warm worker's library when it is used, else the command's."""
+    if _warm() is not None:
+        import tesserocr  # only for its version: pages are read in the worker
+
+        return tesserocr.tesseract_version().split()[1]
     try:
         return str(pytesseract.get_tesseract_version())
     except pytesseract.TesseractNotFoundError:
