@@ -78,8 +78,8 @@ class Phrase:
 
     words: tuple[Word, ...]
 
-    @property
-    def box(self) -> Box:
+    @functools.cached_property
+    def box(self) -> Box:  # asked for ~10^5 times per page by the cell searches
         return _box(self.words)
 
     @property
@@ -107,23 +107,27 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 def phrases(words: Sequence[Word]) -> list[Phrase]:
     """Words grouped into phrases: same line (vertical overlap), small horizontal gaps."""
     groups: list[list[Word]] = []
+    ends: list[int] = []  # each group's right end
     for word in sorted(words, key=lambda w: (w.left, w.top)):
         if not word.text.strip():
             continue
         best = None
-        for group in groups:
+        for number, group in enumerate(groups):
             last = group[-1]
             h = max(3, min(max(last.height, word.height), 2 * min(last.height, word.height)))
             # From the group's right end: a speck read inside a word ("RECIPIENT'S" over a ".") is no end.
-            gap = word.left - max(x.left + x.width for x in group)
+            gap = word.left - ends[number]
+            if not -max(h, last.width) <= gap <= PHRASE_GAP * h:
+                continue
             shared = _overlap(last.top, last.top + last.height, word.top, word.top + word.height)
-            close = -max(h, last.width) <= gap <= PHRASE_GAP * h and shared >= 0.5 * min(last.height, word.height)
-            if close and (best is None or gap < best[0]):
-                best = (gap, group)
+            if shared >= 0.5 * min(last.height, word.height) and (best is None or gap < best[0]):
+                best = (gap, number)
         if best:
-            best[1].append(word)
+            groups[best[1]].append(word)
+            ends[best[1]] = max(ends[best[1]], word.left + word.width)
         else:
             groups.append([word])
+            ends.append(word.left + word.width)
     return sorted((Phrase(tuple(g)) for g in groups), key=lambda p: (p.box.top, p.box.left))
 
 

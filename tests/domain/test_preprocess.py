@@ -54,11 +54,11 @@ def test_small_text_is_enlarged_towards_the_size_tesseract_reads() -> None:
     page = _page()
     small = page.resize((page.width * 2 // 5, page.height * 2 // 5))
     assert glyph_height(small) < TARGET_GLYPH_HEIGHT * 0.6
-    enlarged, height = upscale_small_text(small)
+    enlarged = upscale_small_text(small)
     assert enlarged.width > small.width * 1.5
     assert abs(glyph_height(enlarged) - TARGET_GLYPH_HEIGHT) <= TARGET_GLYPH_HEIGHT * 0.35
-    assert abs(height - glyph_height(enlarged)) <= 0.2 * height  # the height passed on to erase_rules
-    assert upscale_small_text(page)[0] is page  # a 300-DPI render is left as it is
+    assert upscale_small_text(small, glyph_height(small)).size == enlarged.size  # a height measured before
+    assert upscale_small_text(page) is page  # a 300-DPI render is left as it is
 
 
 def test_box_borders_are_erased_and_the_text_inside_is_kept() -> None:
