@@ -184,10 +184,19 @@ def read_fields(
         page = PageText(page)
     by_text = {k: v for k, v in _from_text(doc_type, page.text).items() if v not in (None, "")}
     by_cell = layout.read_page(doc_type, page, reread)
+    # A number read from the text lines that its own cell holds for another field is that field's (the
+    # line after "PAYER'S TIN" may be the recipient's SSN, printed beside it): missing beats wrong.
+    kinds = {f.name: f.kind for f in schema.fields} if (schema := schema_for(doc_type)) else {}
+    in_cells = {(r.value, kinds.get(n)) for n, r in by_cell.items() if kinds.get(n) in _IDENTIFIERS}
+    for name in [n for n, v in by_text.items() if n not in by_cell and (v, kinds.get(n)) in in_cells]:
+        del by_text[name]
     found, readings = dict(by_text), dict.fromkeys(by_text, TEXT_READING)
     for name, reading in by_cell.items():  # the cell wins (the text lines read the same OCR words: no vote)
         found[name], readings[name] = reading.value, reading.score
     return found, readings
+
+
+_IDENTIFIERS = frozenset({"tin", "ein", "ssn"})
 
 
 def find_fields(doc_type: DocType, page: PageText | str) -> dict[str, Any]:

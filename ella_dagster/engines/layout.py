@@ -38,6 +38,7 @@ FAR = 6.0  # a value further below its label than this many label heights is dou
 # and photos: names <= 2.1, amounts <= 3.9, TINs <= 3.5); deeper, it may be the next box's value whose
 # label was not read (1099-INT box 2's amount read for box 1).
 USUAL_DEPTH = {"text": 3.0, "*": 4.2}
+TITLE_SIZE = 1.6  # a match printed this many times larger than the box labels is a title
 UNSURE_OCR = 60.0  # a value word Tesseract is less sure of than this is unsure (a misread digit)...
 DOUBTFUL_OCR = 80.0  # ... and under this not to be trusted (clean values read at 87-96 on photos)
 
@@ -113,7 +114,9 @@ def phrases(words: Sequence[Word]) -> list[Phrase]:
             continue
         best = None
         for number, group in enumerate(groups):
-            last = group[-1]
+            # The group's print size is its tallest word's: a speck read after "Patricia" ("." or a tiny
+            # "8") is no measure of it.
+            last = max(group, key=lambda w: w.height)
             h = max(3, min(max(last.height, word.height), 2 * min(last.height, word.height)))
             # From the group's right end: a speck read inside a word ("RECIPIENT'S" over a ".") is no end.
             gap = word.left - ends[number]
@@ -171,6 +174,8 @@ def _fuzzy(token: str) -> str:
 
 
 def _is_label_like(phrase: Phrase) -> bool:
+    if _letter_spaced(phrase.text):  # a large value read letter by letter ("D U C K"), not "d Employee's"
+        return False
     words = [_fuzzy(_norm(w.text)).strip(",.:;()") for w in phrase.words]
     alpha = [w for w in words if re.search(r"[a-z]", w)]
     if len(words) >= 2 and _BOX_ID.match(words[0]) and re.match(r"[A-Za-z]", phrase.words[1].text):
@@ -320,7 +325,8 @@ def _split(phrase: Phrase, patterns: Sequence[re.Pattern[str]]) -> list[Phrase]:
     for i in range(1, len(ws)):
         token = _norm(ws[i].text)
         numbered = _BOX_ID.match(token) and not re.fullmatch(r"[a-f]", token)  # "a", "b": words too
-        if numbered and i + 1 < len(ws) and re.match(r"[A-Z]", ws[i + 1].text):
+        # A box number is printed in its label's size: a speck read as "8" before a large "Garcia" is none.
+        if numbered and i + 1 < len(ws) and re.match(r"[A-Z]", ws[i + 1].text) and ws[i].height * 2 >= ws[i + 1].height:
             cuts.add(i)
         elif i > 1 or not _BOX_ID.match(_norm(ws[0].text)):
             rest = _label_text(ws[i:])
@@ -343,6 +349,7 @@ class Layout:
     borders: tuple[Box, ...]  # every label-like phrase: where cells end
     values: tuple[Word, ...]
     right: int  # the page's text extent
+    label_height: float = 0.0  # the median height of the label phrases: the print size of box labels
     below: dict[int, Phrase | None] = field(default_factory=dict, compare=False, repr=False)  # _continuation's
 
     @classmethod
@@ -353,7 +360,8 @@ class Layout:
         label_ids = {id(w) for p in labels for w in p.words}
         values = tuple(w for w in words if id(w) not in label_ids and w.text.strip())
         right = max((w.left + w.width for w in words), default=0)
-        return cls(tuple(found), tuple(p.box for p in labels), values, right)
+        height = statistics.median(p.box.height for p in labels) if labels else 0.0
+        return cls(tuple(found), tuple(p.box for p in labels), values, right, height)
 
     def cell(self, label: Box, line: int = 0) -> Box:
         h = max(line or label.height, 8)
@@ -447,7 +455,8 @@ COLUMN_GAP = 2.5  # words of one value further apart than this many text heights
 def _first_run(row: list[Word]) -> list[Word]:
     """A row's words up to the first wide gap: a name ends where another column's text starts (a label the
     reader did not recognise as a border, "Mary E Hoang        9c Unrecaptured section 1250 gain")."""
-    h = statistics.median(w.height for w in row)
+    tallest = max(w.height for w in row)
+    h = statistics.median(w.height for w in row if w.height >= 0.4 * tallest)  # specks ("." "8") aside
     for i in range(1, len(row)):
         if row[i].left - (row[i - 1].left + row[i - 1].width) > COLUMN_GAP * h:
             return row[:i]
@@ -469,7 +478,9 @@ def _text_in(rows: list[list[Word]], kind: str) -> list[_Candidate]:
             continue
         specks = 0
         if kind == "text":
-            kept = [w for w in row if re.search(r"[A-Za-z0-9&]", w.text)]  # a lone "." or "|" is a speck
+            # A lone "." or "|" is a speck, and so is a word a fraction of the row's print (a tiny "8").
+            tallest = max(w.height for w in row)
+            kept = [w for w in row if re.search(r"[A-Za-z0-9&]", w.text) and w.height >= 0.4 * tallest]
             specks = sum(1 for w in row[1:-1] if w not in kept and re.fullmatch(r"[|!\[\]/\\]", w.text))
             row = kept
             while len(row) > 1 and re.fullmatch(r"\d{1,2}[a-z]?", row[-1].text):  # a box number, not the name
@@ -568,6 +579,7 @@ WEAK = 0.6  # a reading under this is read again
 # A value found only by reading its cell again: never trusted on its own (field_confidence keeps it
 # under 0.9 unless the form's invariants confirm it twice).
 REREAD_SCORE = 0.7
+EMPTY_CELL_DEPTH = 8  # label heights: how far under its label an empty cell is read again
 REREAD_COPIES = 2  # labels tried, topmost first: a title's words may match a box label above the box
 
 
@@ -592,9 +604,9 @@ def _reread_region(layout: Layout, label: Label, empty_too: bool) -> tuple[int, 
                 left = label.box.right + 1
             else:
                 top = label.box.bottom + 1
-    else:
+    else:  # down to the cell's end: a filled form's value may be printed several times the label's size
         left, top = cell.left, label.box.bottom + 1
-        bottom = min(cell.bottom, label.box.bottom + int(USUAL_DEPTH["*"] * h))
+        bottom = min(cell.bottom, label.box.bottom + EMPTY_CELL_DEPTH * h)
     if bottom - top < h // 2 or cell.right - left < h:
         return None
     return (left, top, cell.right, bottom)
@@ -682,6 +694,8 @@ def _labels(layout: Layout, pattern: str) -> list[Label]:
                 words, line = joined, p.box.height
         if words and not line:  # matched on its first line: a second label line under it is the label's too
             words, line = _with_second_line(layout, p, words)
+        if words and statistics.median(w.height for w in words) > TITLE_SIZE * (layout.label_height or 1e9):
+            continue  # the form's title ("Interest Income" over the 1099-INT's boxes) labels no box
         if words:
             box = _box(words)
             number = None if _BOX_ID.match(_norm(words[0].text)) else _box_number(layout, _box(words[:1]))
@@ -692,18 +706,31 @@ def _labels(layout: Layout, pattern: str) -> list[Label]:
     return sorted(found, key=lambda lab: (lab.box.top, lab.box.left))
 
 
+def _letter_spaced(text: str) -> bool:
+    """A value read letter by letter ("D U C K H Oa Nn": large print whose letter gaps Tesseract took
+    for word gaps)."""
+    words = text.split()
+    return len(words) >= 3 and sum(len(w) == 1 for w in words) >= 0.5 * len(words)
+
+
 def _first_reading(
     layout: Layout, pattern: str, kind: str, reread: Reread | None = None, empty_too: bool = False
 ) -> tuple[Reading, Label] | None:
     """The value of the topmost copy's cell that holds one. With `reread`, a number that reads poorly
-    or not at all is read again from its cell alone (`empty_too`: also a cell with no value word, for
-    the fields a document must have: re-reading every blank box would cost a Tesseract call each)."""
+    or not at all, or a text read letter by letter, is read again from its cell alone (`empty_too`: also
+    a cell with no value word, for the fields a document must have: re-reading every blank box would cost
+    a Tesseract call each)."""
     labels = _labels(layout, pattern)
-    if kind not in REREAD_KINDS:
+    if kind not in REREAD_KINDS and kind != "text":
         reread = None
     for label in labels:  # topmost copy first
         reading = read_cell(layout, label.box, kind, label.line)
-        if reading and reread and reading.score < WEAK:
+        if reading and kind == "text" and _letter_spaced(reading.value):
+            again = reread_cell(layout, label, kind, reread, empty_too=False) if reread else None
+            if again and not _letter_spaced(again.value):
+                return again, label
+            reading = Reading(reading.value, min(reading.score, 0.35), "read letter by letter", reading.at)
+        elif reading and reread and reading.score < WEAK:
             again = reread_cell(layout, label, kind, reread, empty_too=False)
             if again and again.value != reading.value and again.score > reading.score:
                 return again, label
@@ -737,11 +764,24 @@ def _spaced_years(layout: Layout) -> list[Word]:
     return out
 
 
+def _words_in_text(layout: Layout) -> set[int]:
+    """The ids of years that begin a line of words ("2008 Coder Ln": a street number as large as a title
+    when the form's fields print in a large font), unless that line is a title ("2013 Form 1099-INT")."""
+    out = set()
+    for p in layout.phrases:
+        for i, w in enumerate(p.words[:-1]):
+            if _is_year(w.text) and p.words[i + 1].text[:1].isalpha() and not _TITLE.search(_norm(p.text)):
+                out.add(id(w))
+    return out
+
+
 def tax_year(layout: Layout, text: str, title_words: Sequence[Word] = ()) -> Reading | None:
     """The year printed in the form's title area: the tallest year on the page (title years are
     printed large), else the text's year. `title_words`: the title area read again on its own (ocr.py:
     the W-2's and 1099s' outlined year digits, which the page's reading misses)."""
+    in_text = _words_in_text(layout)
     years = [w for w in (*layout.values, *_spaced_years(layout), *title_words) if _is_year(w.text)]
+    years = [w for w in years if id(w) not in in_text]
     if years:
         tallest = max(years, key=lambda w: w.height)
         typical = statistics.median(w.height for w in layout.values)

@@ -245,3 +245,78 @@ def test_a_speck_inside_a_label_word_does_not_split_the_label() -> None:
     label += [Word("name", 283, 304, 70, 15, 95.0)]
     found = layout.read_page(DocType.FORM_1099_NEC, page(label, words("Anh Johnson", 100, 340)))
     assert found["recipient_name"].value == "Anh Johnson"
+
+
+def _big(text: str, left: int, top: int, height: int = 3 * H, gap: float = 0.5) -> list[Word]:
+    """Words printed `height` tall (a filled form's auto-sized font), `gap` heights apart."""
+    out, x = [], left
+    for token in text.split():
+        width = int(len(token) * height * 0.55)
+        out.append(Word(token, x, top, width, height, 95.0))
+        x += width + int(height * gap)
+    return out
+
+
+def test_a_name_read_letter_by_letter_is_read_again_from_its_cell() -> None:
+    # Large print whose letter gaps Tesseract took for word gaps: not a label (a border), and read again.
+    rows = [words("RECIPIENT'S name", 100, 300), _big("D U C K H Oa Nn", 100, 340), words("Street address", 100, 460)]
+    alone = layout.read_page(DocType.FORM_1099_INT, page(*rows))["recipient_name"]
+    assert alone.score < 0.5 and alone.why == "read letter by letter"  # never trusted as it is
+    reread = _Rereader("Duc K Hoang")
+    name = layout.read_page(DocType.FORM_1099_INT, page(*rows), reread)["recipient_name"]
+    assert name.value == "Duc K Hoang" and name.score <= layout.REREAD_SCORE
+    [(_, top, _, bottom)] = reread.asked
+    assert 300 + H <= top <= 340 and bottom >= 340 + 2 * H  # the large row, not the label
+
+
+def test_an_empty_key_cell_is_read_again_down_to_large_print() -> None:
+    # The EIN printed three times the label's height, lost by the page's reading: the region re-read
+    # reaches its bottom (the cell ends at the next label).
+    rows = [words("PAYER'S federal identification number", 100, 100), words("RECIPIENT'S name", 100, 400)]
+    reread = _Rereader("45-1203697")
+    found = layout.read_page(DocType.FORM_1099_INT, page(*rows), reread)
+    assert found["payer_tin"].value == "45-1203697"
+    (_, top, _, bottom), *_ = reread.asked
+    assert top >= 100 + H and bottom >= 100 + H + 5 * H
+
+
+def test_a_title_that_matches_a_box_label_labels_no_box() -> None:
+    # The 1099-INT's title "Interest Income", printed large over box 3's amount, is not box 1's label.
+    rows = [
+        _big("Interest", 900, 40, 2 * H),
+        _big("Income", 900, 90, 2 * H),
+        words("310.00", 1000, 150),
+        words("1 Interest income", 100, 200),
+        words("15,500.19", 300, 240),
+        words("2 Early withdrawal penalty", 100, 300),
+        words("3 Interest on U.S. Savings Bonds", 900, 200),
+    ]
+    assert layout.read_page(DocType.FORM_1099_INT, page(*rows))["box_1"].value == "15500.19"
+
+
+def test_a_street_number_printed_large_is_not_the_title_year() -> None:
+    rows = [*w2_top(), words("Form 1099-INT", 100, 20), _big("2008 Coder Ln", 100, 400)]
+    year = layout.read_page(DocType.FORM_1099_INT, page(*rows)).get("tax_year")
+    assert year is None or year.value != "2008" or year.score < 0.9
+
+
+def test_a_speck_between_a_name_s_words_cuts_nothing() -> None:
+    # "Patricia . 8 Garcia ." : a dot and a tiny "8" (no box number: a tenth of the name's height) inside.
+    name = [Word("Patricia", 100, 340, 268, 75, 96.0), Word(".", 251, 344, 8, 9, 11.0)]
+    name += [Word("8", 312, 344, 7, 9, 43.0), Word("Garcia", 398, 339, 239, 77, 95.0)]
+    rows = [words("RECIPIENT'S name", 100, 300), name, words("Street address", 100, 460)]
+    assert layout.read_page(DocType.FORM_1099_INT, page(*rows))["recipient_name"].value == "Patricia Garcia"
+
+
+def test_a_number_read_from_the_lines_that_another_field_s_cell_holds_is_dropped() -> None:
+    # PAYER'S TIN and RECIPIENT'S TIN side by side; the payer's EIN lost: the line after the payer's label
+    # is the recipient's SSN, which the recipient's own cell holds.
+    rows = [
+        words("PAYER'S TIN", 100, 100),
+        words("RECIPIENT'S TIN", 600, 100),
+        words("797-30-7726", 600, 140),
+        words("RECIPIENT'S name", 100, 300),
+    ]
+    found, _ = fields.read_fields(DocType.FORM_1099_INT, page(*rows))
+    assert found["recipient_tin"] == "797-30-7726"
+    assert found.get("payer_tin") != "797-30-7726"
