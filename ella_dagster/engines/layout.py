@@ -38,6 +38,7 @@ FAR = 6.0  # a value further below its label than this many label heights is dou
 # and photos: names <= 2.1, amounts <= 3.9, TINs <= 3.5); deeper, it may be the next box's value whose
 # label was not read (1099-INT box 2's amount read for box 1).
 USUAL_DEPTH = {"text": 3.0, "*": 4.2}
+SPECK = 0.3  # a word under this share of the page's median word height is a speck
 TITLE_SIZE = 1.6  # a match printed this many times larger than the box labels is a title
 UNSURE_OCR = 60.0  # a value word Tesseract is less sure of than this is unsure (a misread digit)...
 DOUBTFUL_OCR = 80.0  # ... and under this not to be trusted (clean values read at 87-96 on photos)
@@ -109,9 +110,10 @@ def phrases(words: Sequence[Word]) -> list[Phrase]:
     """Words grouped into phrases: same line (vertical overlap), small horizontal gaps."""
     groups: list[list[Word]] = []
     ends: list[int] = []  # each group's right end
+    typical = statistics.median(w.height for w in words) if words else 0
     for word in sorted(words, key=lambda w: (w.left, w.top)):
-        if not word.text.strip():
-            continue
+        if not word.text.strip() or word.height < SPECK * typical:
+            continue  # a speck 3 px tall ("Ce" between "PAYER'S federal" and "identification") is no word
         best = None
         for number, group in enumerate(groups):
             # The group's print size is its tallest word's: a speck read after "Patricia" ("." or a tiny

@@ -27,11 +27,14 @@ from ella_dagster.domain.uploads import sniff_mime
 #   main at b0da929 (the layout-aware field reader of 96e3dfe): key-field exact match 0.952 on the W-2
 #   and 1099-INT scans (20 of 21 key fields), 0.977 on all 13 (42 of 43), top-1 13/13;
 #   main at acf91cd (engine as of 7d44def, before it): 0.714 (15/21), 0.767 (33/43), top-1 13/13;
-#   main at e83444f (real labels, title-year crop): 1.000 (21/21), 1.000 (43/43), top-1 13/13.
-# Raise them as the engine improves (issue #11 asks >= 0.97 on scans).
-KEY_EXACT_W2_INT_MIN = 0.95
-KEY_EXACT_ALL_MIN = 0.95
-TOP1_MIN = 0.92
+#   main at e83444f (real labels, title-year crop): 1.000 (21/21), 1.000 (43/43), top-1 13/13;
+#   main at aea7416 (warm Tesseract 5.5, large filled print): 1.000, 1.000, top-1 13/13; the same 13
+#   photographed: 0.884 (38/43), top-1 13/13.
+# Raise them as the engine improves (issue #11 asks >= 0.97 on scans, >= 0.90 on photos).
+KEY_EXACT_W2_INT_MIN = 0.95  # 20 of 21
+KEY_EXACT_ALL_MIN = 0.97  # 42 of 43
+TOP1_MIN = 0.92  # 12 of 13
+PHOTO_KEY_EXACT_ALL_MIN = 0.83  # 36 of 43
 
 needs_corpus = pytest.mark.skipif(real_corpus_dir() is None, reason="../shared/corpus/real is not on this machine")
 
@@ -198,6 +201,15 @@ SUBSET = {DocType.W2: 3, DocType.FORM_1099_INT: 3}  # the other available types:
 
 @pytest.fixture(scope="module")
 def subset_outcomes():
+    return _outcomes(real_forms.scan)
+
+
+@pytest.fixture(scope="module")
+def subset_photo_outcomes():
+    return _outcomes(real_forms.photograph)
+
+
+def _outcomes(make):
     from ella_dagster.engines import OfflineEngine
 
     engine = OfflineEngine()
@@ -206,7 +218,7 @@ def subset_outcomes():
     for doc_type in real_forms.TYPES:
         layouts = real_forms.available_layouts([doc_type])
         for i in range(SUBSET.get(doc_type, 1) if layouts else 0):
-            sample = real_forms.scan(layouts[i % len(layouts)], rng, index=i)
+            sample = make(layouts[i % len(layouts)], rng, index=i)
             result = engine.classify(sample.data, sample.mime_type)
             found = {}
             if result.doc_type is doc_type:
@@ -239,3 +251,13 @@ def test_key_fields_and_top1_of_every_real_layout(subset_outcomes) -> None:
     print(f"key-field exact match, all real-layout scans: {rate:.3f}; top-1 {top1:.3f}")
     assert rate >= KEY_EXACT_ALL_MIN, subset_outcomes
     assert top1 >= TOP1_MIN, [o for o in subset_outcomes if o[1] is not o[2]]
+
+
+@pytest.mark.slow
+@needs_corpus
+def test_key_fields_and_top1_of_every_real_layout_photographed(subset_photo_outcomes) -> None:
+    rate = _rate(subset_photo_outcomes)
+    top1 = sum(o[1] is o[2] for o in subset_photo_outcomes) / len(subset_photo_outcomes)
+    print(f"key-field exact match, all real-layout photos: {rate:.3f}; top-1 {top1:.3f}")
+    assert rate >= PHOTO_KEY_EXACT_ALL_MIN, subset_photo_outcomes
+    assert top1 >= TOP1_MIN, [o for o in subset_photo_outcomes if o[1] is not o[2]]
