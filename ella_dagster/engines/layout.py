@@ -465,6 +465,10 @@ def _first_run(row: list[Word]) -> list[Word]:
     return row
 
 
+# The last line of an address block (city, state, ZIP code): no name, whatever its cell's label says.
+_CITY_LINE = re.compile(r",?\s+[A-Z]{2}\.?\s+\d{5}(-\d{4})?\s*$")
+
+
 def _text_in(rows: list[list[Word]], kind: str) -> list[_Candidate]:
     """The first row that reads as a value of the kind (a label's lower-case continuation skipped)."""
     parse = rules.PARSERS[kind]
@@ -477,6 +481,8 @@ def _text_in(rows: list[list[Word]], kind: str) -> list[_Candidate]:
             row = row[1:]  # a sub-label printed before the value ("Name Blue River Bank")
         text = " ".join(w.text for w in row)
         if kind == "text" and (text[:1].islower() or not re.search(r"[A-Za-z]{2}", text)):
+            continue
+        if kind == "text" and _CITY_LINE.search(text):  # "Richmond, VA 23240": the name's lines were lost
             continue
         specks = 0
         if kind == "text":

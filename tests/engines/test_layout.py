@@ -320,3 +320,12 @@ def test_a_number_read_from_the_lines_that_another_field_s_cell_holds_is_dropped
     found, _ = fields.read_fields(DocType.FORM_1099_INT, page(*rows))
     assert found["recipient_tin"] == "797-30-7726"
     assert found.get("payer_tin") != "797-30-7726"
+
+
+def test_a_city_line_is_no_name() -> None:
+    # The payer's name and street lost by a photo's reading: the block's last line is not the name.
+    rows = [words("PAYER'S name, street address, city or town", 100, 300), words("Richmond, VA 23240", 100, 340)]
+    rows.append(words("PAYER'S TIN", 100, 460))
+    assert "payer_name" not in layout.read_page(DocType.FORM_1099_NEC, page(*rows))
+    rows[1] = words("Sunrise Nails Studio", 100, 340)
+    assert layout.read_page(DocType.FORM_1099_NEC, page(*rows))["payer_name"].value == "Sunrise Nails Studio"
