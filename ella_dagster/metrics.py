@@ -361,9 +361,7 @@ def write_chart(db: Database, day: dt.date, path: Path, result: Calibration | No
             (statistics.fmean(c for c, _ in g), sum(ok for _, ok in g) / len(g), len(g)) for g in grouped.values()
         )
         ece = next((v.ece for v in result.versions if v.engine_version == version), 0.0)
-        right.plot(
-            [x for x, _, _ in points], [y for _, y, _ in points], marker="o", label=f"{version} (ECE {ece:.3f})"
-        )
+        right.plot([x for x, _, _ in points], [y for _, y, _ in points], marker="o", label=f"{version} (ECE {ece:.3f})")
     if not answers:
         right.text(0.5, 0.5, "no verified documents yet", ha="center", va="center")
     right.set(

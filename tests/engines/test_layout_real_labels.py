@@ -189,7 +189,7 @@ def test_a_box_label_with_a_misread_digit_is_a_border_not_a_name() -> None:
 
 
 def test_a_label_s_second_line_is_not_the_bottom_of_its_cell() -> None:
-    """"2 State or local income tax" matches on its first line; "refunds, credits, or offsets" under it
+    """ "2 State or local income tax" matches on its first line; "refunds, credits, or offsets" under it
     is the same label's wording, not the next box's label: the value further down is the box's."""
     rows = [
         words("2 State or local income tax", 900, 100),
