@@ -4,7 +4,8 @@
 - real layouts: the official IRS fillable PDFs of ../shared/corpus/real filled with consistent
   fictitious values (ella_dagster/real_forms.py), as image-only scans and as photo-like versions;
 - the real public corpus (../shared/corpus/real, not tuned on), clean and photo-like (samples.photo_like
-  of each document's first page), for classification only (no box-level labels);
+  of each document's first page, samples.page_picture: a picture framed as a page), for classification
+  only (no box-level labels);
 - bundles: scanned bundles split into documents (benchmarks/bundles.py: boundary precision/recall,
   bundles split exactly and typed).
 
@@ -290,25 +291,6 @@ def print_report(name: str, result: dict, classes: list[str], matrix: Counter) -
     )
 
 
-def first_page_png(data: bytes, mime: str) -> bytes:
-    """A document's first page as a PNG drawn at samples.DPI (what photo_like expects), within the limits."""
-    import io
-
-    import pypdfium2 as pdfium
-    from PIL import Image
-
-    if mime == "application/pdf":
-        page = pdfium.PdfDocument(data)[0]
-        width, height = page.get_size()
-        scale = min(samples.DPI / 72, (25_000_000 / max(1.0, width * height)) ** 0.5)
-        image = page.render(scale=scale).to_pil().convert("RGB")
-    else:
-        image = Image.open(io.BytesIO(data)).convert("RGB")
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
 def corpus_outcomes(engine: OfflineEngine, rng: random.Random, photo: bool) -> list[Outcome]:
     outcomes = []
     for folder, path in real_documents():
@@ -316,7 +298,7 @@ def corpus_outcomes(engine: OfflineEngine, rng: random.Random, photo: bool) -> l
         mime = sniff_mime(data) or "application/pdf"
         truth = NEGATIVE if folder in AS_OTHER else label(folder)
         if photo:
-            page = samples.Sample(path.name, first_page_png(data, mime), "image/png", DocType.OTHER)
+            page = samples.Sample(path.name, samples.page_picture(data, mime), "image/png", DocType.OTHER)
             shot = samples.photo_like(page, rng)
             data, mime = shot.data, shot.mime_type
         outcomes.append(evaluate(engine, data, mime, truth, None, path.name))

@@ -166,6 +166,12 @@ def _fuzzy(token: str) -> str:
     """A garbled label word as the label word it is closest to ("narne" -> "name", "secunty" -> "security"):
     one edit allowed in words of 4-5 letters, two in longer ones; other words as they are."""
     core = token.strip(",.:;()")
+    parts = core.split("-")
+    if len(parts) > 1 and all(part.isalpha() for part in parts):  # "markotplace-sssigned"
+        return token.replace(core, "-".join(_fuzzy(part) for part in parts))
+    if core.endswith("'s") and core[:-2].isalpha() and core not in _LABEL_VOCABULARY:  # "reopient's"
+        base = _fuzzy(core[:-2])
+        return token.replace(core, base + "'s") if base != core[:-2] else token
     if len(core) < 4 or core in _LABEL_VOCABULARY or core in _SCHEMA_WORDS or not core.isalpha():
         return token
     if core.replace("rn", "m") in _LABEL_VOCABULARY:  # "narne"
@@ -208,11 +214,21 @@ _ALPHA_VOCABULARY = tuple(sorted(w for w in _LABEL_VOCABULARY | _SCHEMA_WORDS if
 
 def label_regex(label: str) -> str:
     """A schema label ("1a Total ordinary dividends") as a pattern over normalised phrase text: its first
-    words in order, the box number dropped (OCR loses or glues it)."""
+    words in order, the box number dropped (OCR loses or glues it), or the box number and the words after
+    the first."""
     words = re.findall(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?", label)
+    number = None
     if len(words) > 1 and re.fullmatch(r"\d+[a-z]?|[A-Z]", words[0]):
-        words = words[1:]
-    return r"[\s\W]+".join(re.escape(w.lower()).replace("'", "'?") for w in words[:4])
+        number, words = words[0], words[1:]
+
+    def joined(part: list[str]) -> str:
+        return r"[\s\W]+".join(re.escape(w.lower()).replace("'", "'?") for w in part)
+
+    pattern = joined(words[:4])
+    if number and number[0].isdigit() and len(words) >= 2 and len(words[0]) >= 5:
+        # Its first word garbled past repair ("4 Recgrent's name"): the box number and the words after it.
+        pattern += rf"|^{number.lower()}[\s\W]+\S+[\s\W]+{joined(words[1:4])}\b"
+    return pattern
 
 
 # Labels as printed on the real forms, where the schema's own label is not the printed one.
@@ -451,6 +467,9 @@ def _tins_in(row: list[Word], kind: str) -> list[_Candidate]:
 
 _FIELD_WORDS = frozenset({"name", "name(s)", "names"})
 _SUB_LABEL_AFTER = re.compile(r"^M[Il1]\.?$")
+# A word under this share of its row's tallest is a speck (a tiny "8" is a tenth of a name's height; a
+# word's box may be three times its print when it touches a rule: "Tools" 78 px beside "Inc" 24 px).
+ROW_SPECK = 0.25
 COLUMN_GAP = 2.5  # words of one value further apart than this many text heights are in different columns
 
 
@@ -458,7 +477,7 @@ def _first_run(row: list[Word]) -> list[Word]:
     """A row's words up to the first wide gap: a name ends where another column's text starts (a label the
     reader did not recognise as a border, "Mary E Hoang        9c Unrecaptured section 1250 gain")."""
     tallest = max(w.height for w in row)
-    h = statistics.median(w.height for w in row if w.height >= 0.4 * tallest)  # specks ("." "8") aside
+    h = statistics.median(w.height for w in row if w.height >= ROW_SPECK * tallest)  # specks ("." "8") aside
     for i in range(1, len(row)):
         if row[i].left - (row[i - 1].left + row[i - 1].width) > COLUMN_GAP * h:
             return row[:i]
@@ -488,7 +507,7 @@ def _text_in(rows: list[list[Word]], kind: str) -> list[_Candidate]:
         if kind == "text":
             # A lone "." or "|" is a speck, and so is a word a fraction of the row's print (a tiny "8").
             tallest = max(w.height for w in row)
-            kept = [w for w in row if re.search(r"[A-Za-z0-9&]", w.text) and w.height >= 0.4 * tallest]
+            kept = [w for w in row if re.search(r"[A-Za-z0-9&]", w.text) and w.height >= ROW_SPECK * tallest]
             specks = sum(1 for w in row[1:-1] if w not in kept and re.fullmatch(r"[|!\[\]/\\]", w.text))
             row = kept
             while len(row) > 1 and re.fullmatch(r"\d{1,2}[a-z]?", row[-1].text):  # a box number, not the name
@@ -602,7 +621,8 @@ def _reread_region(layout: Layout, label: Label, empty_too: bool) -> tuple[int, 
     if inside:
         # The first value row; a lone box number is the next box's ("2" under box 1's amount).
         rows = [r for r in _rows(inside) if len(r) > 1 or not _BOX_ID.match(_norm(r[0].text))] or _rows(inside)
-        row = rows[0]
+        # A row right of the label but above its line is rather a title beside the box ("Form 1099-NEC").
+        row = next((r for r in rows if r[0].top + r[0].height / 2 >= label.box.top), rows[0])
         top, bottom = min(w.top for w in row), max(w.top + w.height for w in row)
         text_h = max(w.height for w in row)
         top, bottom = max(cell.top, top - text_h // 2), min(cell.bottom, bottom + text_h // 2)
@@ -752,6 +772,7 @@ def _first_reading(
 
 
 _YEAR_WORD = re.compile(r"^\(?(19[89]\d|20[0-3]\d)\)?$")
+_CENTS = re.compile(r"^\d*[.,]\d{2}$")  # the end of an amount
 _TITLE = re.compile(r"wage and tax statement|^form\b|calendar year|tax year|\b1099|\bw-?2\b|schedule k-1|1095-a|1098")
 
 
@@ -774,11 +795,16 @@ def _spaced_years(layout: Layout) -> list[Word]:
 
 def _words_in_text(layout: Layout) -> set[int]:
     """The ids of years that begin a line of words ("2008 Coder Ln": a street number as large as a title
-    when the form's fields print in a large font), unless that line is a title ("2013 Form 1099-INT")."""
+    when the form's fields print in a large font), unless that line is a title ("2013 Form 1099-INT"), and
+    of years an amount's cents follow (its first digits)."""
     out = set()
     for p in layout.phrases:
         for i, w in enumerate(p.words[:-1]):
-            if _is_year(w.text) and p.words[i + 1].text[:1].isalpha() and not _TITLE.search(_norm(p.text)):
+            after = p.words[i + 1].text
+            if not _is_year(w.text):
+                continue
+            # "2021 3.43": an amount (20213.43) read as two words, its first digits no year either.
+            if (after[:1].isalpha() and not _TITLE.search(_norm(p.text))) or _CENTS.match(after):
                 out.add(id(w))
     return out
 

@@ -76,8 +76,8 @@ _COMMON = frozenset(
 MIN_COMMON_WORDS = 3
 
 
-def reads_as_text(text: str) -> bool:
-    return sum(word in _COMMON for word in text.lower().split()) >= MIN_COMMON_WORDS
+def reads_as_text(text: str, enough: int = MIN_COMMON_WORDS) -> bool:
+    return sum(word in _COMMON for word in text.lower().split()) >= enough
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,9 @@ def _refused(exc: pytesseract.TesseractError) -> PermanentDocumentError:
 
 
 def _read_sheet(page: Page) -> _Sheet:
-    if page.text_layer:
+    # A text layer without one ordinary word is only what was typed into a form whose own print is
+    # pictures or outlines (a filled 1099 whose labels are paths): the rendered page says more.
+    if page.text_layer and reads_as_text(page.text_layer, 1):
         return _Sheet(PageText(page.text_layer))
     try:
         image = prepare_for_ocr(page.image)

@@ -329,3 +329,44 @@ def test_a_city_line_is_no_name() -> None:
     assert "payer_name" not in layout.read_page(DocType.FORM_1099_NEC, page(*rows))
     rows[1] = words("Sunrise Nails Studio", 100, 340)
     assert layout.read_page(DocType.FORM_1099_NEC, page(*rows))["payer_name"].value == "Sunrise Nails Studio"
+
+
+def test_an_amount_read_as_a_year_and_its_cents_is_not_the_title_year() -> None:
+    # "20213.43" printed large beside the form's name, read as "2021 3.43 Form 1099-INT".
+    rows = [*w2_top(), _big("2021 3.43 Form 1099-INT", 700, 100), words("For calendar year 2013", 100, 20)]
+    year = layout.read_page(DocType.FORM_1099_INT, page(*rows)).get("tax_year")
+    assert year is not None and year.value == "2013"
+
+
+@pytest.mark.parametrize(
+    "printed",
+    ["4 Reopient's name", "4 Recgrent's name"],  # a possessive repaired; a word past repair, box number kept
+)
+def test_a_label_s_garbled_first_word_still_finds_its_cell(printed: str) -> None:
+    rows = [words(printed, 100, 300), words("Duc Garcia", 100, 330), words("5 Recipient's SSN", 700, 300)]
+    rows += [words("7 Recipient's spouse's name", 100, 400), words("2 Markotplace-sssigned policy number", 700, 200)]
+    rows.append(words("Q40573930", 700, 230))
+    found = layout.read_page(DocType.FORM_1095_A, page(*rows))
+    assert found["recipient_name"].value == "Duc Garcia"
+    assert found["policy_number"].value == "Q40573930"  # a hyphenated label word repaired part by part
+
+
+def test_a_word_box_swollen_by_a_rule_does_not_make_its_neighbour_a_speck() -> None:
+    # "Tools" read 78 px tall where it touches a rule, "Inc" 24 px: Inc is the name's, not a speck.
+    label = words("PAYER'S name, street address, city or town", 100, 300)
+    name = [Word("Acme", 100, 346, 87, 63, 93.0), Word("Tools", 206, 335, 81, 78, 93.0)]
+    name.append(Word("Inc", 300, 346, 45, 24, 96.0))
+    rows = [label, name, words("PAYER'S TIN", 100, 560)]
+    assert layout.read_page(DocType.FORM_1099_INT, page(*rows))["payer_name"].value == "Acme Tools Inc"
+
+
+def test_a_title_beside_a_box_is_not_the_row_read_again() -> None:
+    # The 1099-NEC's "Form 1099-NEC" stands right of box 1's label, a little above it; the garbled amount
+    # ("$ aires") is under the label: that row is the one read again.
+    rows = [words("Form 1099-NEC", 700, 80), words("1 Nonemployee compensation", 100, 100)]
+    rows += [words("$", 100, 135), words("aires", 500, 135), words("2 Payer made direct sales", 100, 180)]
+    reread = _Rereader("41716.62")
+    box_1 = layout.read_page(DocType.FORM_1099_NEC, page(*rows), reread)["box_1"]
+    assert box_1.value == "41716.62"
+    [(_, top, _, bottom)] = reread.asked
+    assert top >= 100 + H and bottom <= 180  # the amount's row, not the title's

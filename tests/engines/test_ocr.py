@@ -62,3 +62,16 @@ def test_a_region_is_read_alone_in_the_page_coordinates() -> None:
     [again] = [w for w in ocr.read_region(sample.data, sample.mime_type, 1, box) if w.text == wages.text]
     assert abs(again.left - wages.left) <= 3 and abs(again.top - wages.top) <= 3  # the page's coordinates
     assert ocr.read_region(sample.data, sample.mime_type, 1, (10, 10, 12, 12)) == ()  # too small to hold text
+
+
+def test_a_text_layer_of_typed_values_only_is_read_from_the_rendered_page() -> None:
+    # A filled form whose printed labels are outlines: its text layer holds only the typed values.
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer)
+    pdf.setFont("Helvetica", 14)
+    pdf.drawString(72, 720, "Joel Smith 1724 Norma Lane 6736834")  # the layer's only text
+    pdf.rect(60, 700, 400, 40)  # a box border drawn as a path, as the labels are
+    pdf.save()
+    [page] = page_texts(buffer.getvalue(), "application/pdf")
+    assert page.words  # read by Tesseract from the rendered page
+    assert "Norma" in page.text

@@ -94,19 +94,6 @@ MIN_RIGHT = {
 PHOTO_SEED = 11
 
 
-def _as_image(data: bytes, mime: str) -> tuple[bytes, str]:
-    """The first page as a PNG (photo_like starts from an image)."""
-    if mime != "application/pdf":
-        return data, mime
-    import io
-
-    import pypdfium2 as pdfium
-
-    out = io.BytesIO()
-    pdfium.PdfDocument(data)[0].render(scale=samples.DPI / 72).to_pil().convert("RGB").save(out, "PNG")
-    return out.getvalue(), "image/png"
-
-
 @pytest.fixture(scope="module")
 def id_outcomes():
     engine = OfflineEngine()
@@ -115,7 +102,8 @@ def id_outcomes():
     for folder, path in real_documents(list(ID_FOLDERS)):
         data = path.read_bytes()
         mime = sniff_mime(data) or "application/pdf"
-        photo = samples.photo_like(samples.Sample(path.name, *_as_image(data, mime), DocType(folder)), rng)
+        page = samples.Sample(path.name, samples.page_picture(data, mime), "image/png", DocType(folder))
+        photo = samples.photo_like(page, rng)
         for version, (body, kind) in (("clean", (data, mime)), ("photo", (photo.data, photo.mime_type))):
             result = engine.classify(body, kind)
             results.append((version, folder, path.name, result.doc_type.value, result.confidence))
