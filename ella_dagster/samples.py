@@ -270,16 +270,12 @@ def page_picture(data: bytes, mime_type: str) -> bytes:
     """A document's first page as the PNG that photo_like photographs: a PDF drawn at DPI; a picture, whose
     printed size is unknown (its DPI tag is rarely true), scaled so that its long side is FRAME, as a
     letter page drawn at DPI is: a phone frames a card or a page alike, and a photo taken at 100-200
-    DPI of a 1200-pixel picture taken to be a 200-DPI page would keep fewer pixels than the picture has."""
-    if mime_type == "application/pdf":
-        import pypdfium2 as pdfium
+    DPI of a 1200-pixel picture taken to be a 200-DPI page would keep fewer pixels than the picture has.
+    Loaded as the engine loads uploads (domain/pages.py: render limits, EXIF turn, transparency)."""
+    from ella_dagster.domain.pages import load_pages
 
-        page = pdfium.PdfDocument(data)[0]
-        width, height = page.get_size()
-        scale = min(DPI / 72, (25_000_000 / max(1.0, width * height)) ** 0.5)
-        image = page.render(scale=scale).to_pil().convert("RGB")
-    else:
-        image = Image.open(io.BytesIO(data)).convert("RGB")
+    image = load_pages(data, mime_type, first_only=True, dpi=DPI)[0].image
+    if mime_type != "application/pdf":
         scale = FRAME / max(image.size)
         image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.LANCZOS)
     out = io.BytesIO()

@@ -62,9 +62,8 @@ def stage_code_versions(settings: Settings) -> dict[str, str]:
     from ella_dagster.domain import naming, routing
     from ella_dagster.domain.extraction import SCHEMAS
 
-    schemas = hashlib.sha256(json.dumps(sorted((t.value, s.version) for t, s in SCHEMAS.items())).encode()).hexdigest()[
-        :8
-    ]
+    versions = json.dumps(sorted((t.value, s.version) for t, s in SCHEMAS.items()))
+    schemas = hashlib.sha256(versions.encode()).hexdigest()[:8]
     engine = code_version(settings)
     return {
         "document_hash": f"sha256+phash-{NEAR_DUPLICATE_BITS}",
