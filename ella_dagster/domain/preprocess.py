@@ -23,6 +23,11 @@ RULE_MIN_GLYPHS = 8
 BLUR_REDUCTION = 4
 
 
+# (pixel + 1) / (background + 1), scaled to 8 bits: _QUOTIENT[background << 8 | pixel].
+_LEVELS = np.arange(256, dtype=np.float32) + 1.0
+_QUOTIENT = np.clip(_LEVELS[None, :] / _LEVELS[:, None] * 255.0, 0, 255).astype(np.uint8).ravel()
+
+
 def flatten_illumination(gray: Image.Image) -> Image.Image:
     """Divides by a blurred copy (the estimated background): shadows and gradients become white paper."""
     radius = max(8, min(gray.size) // 30)
@@ -31,10 +36,9 @@ def flatten_illumination(gray: Image.Image) -> Image.Image:
     small = gray.reduce(BLUR_REDUCTION) if min(gray.size) >= 64 * BLUR_REDUCTION else gray
     blurred = small.filter(ImageFilter.GaussianBlur(radius * small.width / gray.width))
     blurred = blurred.resize(gray.size, Image.Resampling.BILINEAR) if small is not gray else blurred
-    background = np.asarray(blurred, dtype=np.float32) + 1.0
-    pixels = np.asarray(gray, dtype=np.float32) + 1.0
-    flat = np.clip(pixels / background * 255.0, 0, 255).astype(np.uint8)
-    return ImageOps.autocontrast(Image.fromarray(flat), cutoff=1)
+    # Both sides are 8-bit: the quotient of every pair is looked up (one pass instead of four in float).
+    index = (np.asarray(blurred).astype(np.uint16) << 8) | np.asarray(gray)
+    return ImageOps.autocontrast(Image.fromarray(np.take(_QUOTIENT, index)), cutoff=1)
 
 
 def _profile_score(binary: np.ndarray) -> float:
@@ -57,8 +61,10 @@ def estimate_skew(gray: Image.Image) -> float:
     return float(round(best, 1))
 
 
-def _otsu(values: np.ndarray) -> float:
-    histogram = np.bincount(values.ravel(), minlength=256).astype(np.float64)
+def _otsu(values: np.ndarray | Image.Image) -> float:
+    """Otsu's threshold of 8-bit values (an array, or an "L" image: its histogram is PIL's, ~4x faster)."""
+    counts = values.histogram() if isinstance(values, Image.Image) else np.bincount(values.ravel(), minlength=256)
+    histogram = np.asarray(counts, dtype=np.float64)
     weights = np.cumsum(histogram)
     means = np.cumsum(histogram * np.arange(256))
     total, grand = weights[-1], means[-1]
@@ -108,13 +114,13 @@ def crop_page(image: Image.Image) -> Image.Image:
 
 
 def _ink(gray: Image.Image) -> np.ndarray:
-    pixels = np.asarray(gray)
-    return pixels < _otsu(pixels)
+    return np.asarray(gray) < _otsu(gray)
 
 
-def glyph_height(gray: Image.Image) -> float:
-    """Median height of the letter-sized ink blobs (0 when the page has none)."""
-    ink = _ink(gray)
+def glyph_height(gray: Image.Image, ink: np.ndarray | None = None) -> float:
+    """Median height of the letter-sized ink blobs (0 when the page has none); `ink`: _ink(gray), when
+    already computed."""
+    ink = _ink(gray) if ink is None else ink
     labels, _ = ndimage.label(ink)
     boxes = ndimage.find_objects(labels)
     if not boxes:
@@ -143,12 +149,12 @@ def _runs(ink: np.ndarray, length: int, axis: int) -> np.ndarray:
     return ndimage.maximum_filter1d(eroded, length, axis=axis)
 
 
-def erase_rules(gray: Image.Image, glyph: float | None = None) -> Image.Image:
+def erase_rules(gray: Image.Image, glyph: float | None = None, ink: np.ndarray | None = None) -> Image.Image:
     """Long thin straight lines (box borders) become paper: Tesseract's layout analysis otherwise reads a
     box grid as one block and loses the values inside it. Thin means well under a glyph's height, so
-    a blurred word that binarises into one long blob is kept."""
-    ink = _ink(gray).astype(np.uint8)
-    glyph = (glyph_height(gray) if glyph is None else glyph) or 10.0
+    a blurred word that binarises into one long blob is kept. `glyph` and `ink`: when already measured."""
+    ink = (_ink(gray) if ink is None else ink).view(np.uint8)
+    glyph = (glyph_height(gray, ink.view(bool)) if glyph is None else glyph) or 10.0
     shortest = max(25, ink.shape[1] // 25)
     # A horizontal rule is also longer than a blurred word (eight glyphs), and thinner than a glyph.
     lengths = {1: max(shortest, int(RULE_MIN_GLYPHS * glyph)), 0: shortest}
@@ -170,5 +176,6 @@ def prepare_for_ocr(image: Image.Image) -> Image.Image:
     if abs(angle) >= 0.5:
         gray = gray.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
     # Rules are erased before small text is enlarged: the same lines, found on up to 6x fewer pixels.
-    glyph = glyph_height(gray)
-    return upscale_small_text(erase_rules(gray, glyph), glyph)
+    ink = _ink(gray)
+    glyph = glyph_height(gray, ink)
+    return upscale_small_text(erase_rules(gray, glyph, ink), glyph)
