@@ -11,6 +11,8 @@ from PIL import Image, ImageDraw, ImageOps
 from ella_dagster import samples
 from ella_dagster.domain.preprocess import (
     TARGET_GLYPH_HEIGHT,
+    _runs,
+    _thin_runs_along_rows,
     crop_page,
     erase_rules,
     estimate_skew,
@@ -77,3 +79,20 @@ def test_box_borders_are_erased_and_the_text_inside_is_kept() -> None:
     text = before[140:300, 130:840]
     assert after[140:300, 130:840].sum() >= 0.95 * text.sum() > 0
     assert after[600:615, 200:501].all()  # as tall as a glyph's stem: not a rule
+
+
+def test_thin_runs_are_found_on_the_rows_that_can_hold_them_exactly_as_on_the_whole_page() -> None:
+    # _thin_runs_along_rows skips rows and stacks bands of rows: it must give what the plain opening gives,
+    # also for runs at the edges (the filters reflect there), thick bars, and blobs next to rules.
+    rng = np.random.default_rng(7)
+    for trial in range(100):
+        height, width = rng.integers(20, 160, size=2)
+        ink = (rng.random((height, width)) < rng.uniform(0.05, 0.5)).astype(np.uint8)
+        for _ in range(rng.integers(0, 8)):  # rules and bars, some touching an edge
+            top, thick_rows = rng.integers(0, height), rng.integers(1, 12)
+            left = rng.integers(-20, width)
+            ink[top : top + thick_rows, max(0, left) : left + rng.integers(10, 2 * width)] = 1
+        length, thick = int(rng.integers(3, 60)), int(rng.integers(3, 12))
+        runs = _runs(ink, length, axis=1)
+        expected = (runs & ~_runs(runs, thick, axis=0)).astype(bool)
+        assert np.array_equal(_thin_runs_along_rows(ink, length, thick), expected), trial
