@@ -74,6 +74,10 @@ def _box(words: Iterable[Word]) -> Box:
     )
 
 
+def _box_union(a: Box, b: Box) -> Box:
+    return Box(min(a.left, b.left), min(a.top, b.top), max(a.right, b.right), max(a.bottom, b.bottom))
+
+
 @dataclass(frozen=True)
 class Phrase:
     """Words on one line with no wider gap than PHRASE_GAP text heights between them."""
@@ -662,6 +666,62 @@ def reread_cell(layout: Layout, label: Label, kind: str, reread: Reread, empty_t
     return Reading(best.value, score, ", ".join(why), _box(best.words))
 
 
+# A name (kind "text") has no checksum or invariant to catch a letter misread ("Jonnson" for "Johnson",
+# read at a Tesseract confidence of 96): it is trusted only when its line, read again on its own, agrees.
+CONFIRMED_KINDS = frozenset({"text"})
+UNCONFIRMED = 0.8  # a value its second reading does not confirm: under the trusted line, not under review
+_EDGE_MARKS = re.compile(r"^[^\w&]+|[^\w&.]+$")  # a border read as a quote or bar at a word's end ("‘Lotus")
+
+
+def _line_region(layout: Layout, span: Box, value: str) -> tuple[int, int, int, int]:
+    """The value's own line: its words' typical top and bottom (a word box swollen by a rule may reach the
+    next line) padded by half a line above and below but never into a neighbouring line (a line read
+    with part of the next one reads as nothing or as garbage), and by a line left and right."""
+    tokens = set(value.split())
+    own = [
+        w
+        for w in layout.values
+        if w.text in tokens
+        and span.left <= w.left + w.width / 2 <= span.right
+        and span.top <= w.top + w.height / 2 <= span.bottom
+    ]
+    if own:
+        top, bottom = statistics.median_low(w.top for w in own), statistics.median_low(w.top + w.height for w in own)
+        span = Box(span.left, top, span.right, max(bottom, top + 1))
+    h = max(span.height, 8)
+    top, bottom = span.top - h // 2, span.bottom + h // 2
+    for w in (w for p in layout.phrases for w in p.words):  # labels too: a value may sit under its label
+        if _overlap(w.left, w.left + w.width, span.left - h, span.right + h) <= 0:
+            continue
+        if w.top + w.height <= span.top + h // 4:  # a line above
+            top = max(top, w.top + w.height + 1)
+        elif w.top >= span.bottom - h // 4:  # a line below
+            bottom = min(bottom, w.top - 1)
+    return (span.left - h, min(top, span.top - 2), span.right + h, max(bottom, span.bottom + 2))
+
+
+def _tokens(texts: Iterable[str]) -> list[str]:
+    return [t for t in (_EDGE_MARKS.sub("", w) for text in texts for w in text.split()) if t]
+
+
+def _agrees(value: str, words: Sequence[Word]) -> bool:
+    """The value's words, in order, among a second reading's words (a stray mark from a border aside)."""
+    want, got = _tokens(value.split()), _tokens(w.text for w in words)
+    return bool(want) and any(got[i : i + len(want)] == want for i in range(len(got) - len(want) + 1))
+
+
+def _confirmed(layout: Layout, reading: Reading, span: Box, reread: Reread) -> Reading:
+    """A trusted text reading checked against its line read again on its own (one region, cached by the
+    caller): when the two disagree the first value is kept, not trusted. A line that reads as nothing on
+    its own (a photo's blurred neighbour lines in the region) says nothing either way: the real-layout
+    photos' empty second readings were all of right names."""
+    second = [w for w in reread(_line_region(layout, span, reading.value)) if w.text.strip()]
+    if not second or _agrees(reading.value, second):
+        return reading
+    why = ", ".join(filter(None, [reading.why, "a second reading disagrees"]))
+    return Reading(reading.value, min(reading.score, UNCONFIRMED), why, reading.at)
+
+
 def _continuation(layout: Layout, phrase: Phrase) -> Phrase | None:
     """The phrase printed right under `phrase` and starting within its width: a label's second line
     ("4 Federal income tax" over "withheld")."""
@@ -837,7 +897,7 @@ PERSON_FIELDS = frozenset(
 def read_page(doc_type: DocType, page: PageText, reread: Reread | None = None) -> dict[str, Reading]:
     """Every schema field found by its label's cell on a page with word boxes; {} without boxes.
     `reread`: how to read one region of the page again (ocr.read_region), for numbers the page's
-    reading garbled."""
+    reading garbled and for the line of each trusted name (_confirmed)."""
     schema = schema_for(doc_type)
     if schema is None or not page.words or doc_type in NOT_BOXED:
         return {}
@@ -851,6 +911,7 @@ def read_page(doc_type: DocType, page: PageText, reread: Reread | None = None) -
         if not got:
             continue
         reading, label = got
+        span = reading.at
         second = JOINED.get((doc_type, name))
         if second:  # the first-name and last-name columns of one cell
             last = next(
@@ -867,8 +928,12 @@ def read_page(doc_type: DocType, page: PageText, reread: Reread | None = None) -
                 reading = Reading(
                     f"{reading.value} {more.value}", min(reading.score, more.score), reading.why, reading.at
                 )
+                if reading.at is not None and more.at is not None:  # both columns, read again as one line
+                    span = _box_union(reading.at, more.at)
         if name in PERSON_FIELDS and len(reading.value.split()) == 1:  # a first or last name lost
             reading = Reading(reading.value, min(reading.score, 0.6), "one word of a person's name", reading.at)
+        if reread and kinds[name] in CONFIRMED_KINDS and reading.score > UNCONFIRMED and span is not None:
+            reading = _confirmed(layout, reading, span, reread)
         found[name] = reading
     if "tax_year" in kinds:
         year = tax_year(layout, page.text, page.title_words)

@@ -370,3 +370,56 @@ def test_a_title_beside_a_box_is_not_the_row_read_again() -> None:
     assert box_1.value == "41716.62"
     [(_, top, _, bottom)] = reread.asked
     assert top >= 100 + H and bottom <= 180  # the amount's row, not the title's
+
+
+def _name_page(name: str) -> PageText:
+    """A 1099-NEC recipient's name block: the label, the name, the street under it."""
+    rows = [words("RECIPIENT'S name", 100, 300), words(name, 100, 340), words("Street address", 100, 420)]
+    return page(*rows, words("1234 Elm St", 100, 460))
+
+
+def _name_confidence(reading: layout.Reading) -> float:
+    return field_confidences(
+        DocType.FORM_1099_NEC, {"recipient_name": reading.value}, {"recipient_name": reading.score}
+    )["recipient_name"]
+
+
+def test_a_name_its_second_reading_disagrees_with_is_kept_but_not_trusted() -> None:
+    # One letter misread at a high Tesseract confidence ("Jonnson"): no invariant catches it, the name's
+    # line read again on its own does.
+    trusted = layout.read_page(DocType.FORM_1099_NEC, _name_page("Anh Jonnson"))["recipient_name"]
+    assert _name_confidence(trusted) >= 0.9  # one reading alone: trusted
+    reread = _Rereader("Anh Johnson")
+    name = layout.read_page(DocType.FORM_1099_NEC, _name_page("Anh Jonnson"), reread)["recipient_name"]
+    assert name.value == "Anh Jonnson" and name.score <= layout.UNCONFIRMED and "disagrees" in name.why
+    assert 0.5 <= _name_confidence(name) < 0.9  # under the trusted line, not under review
+    [(left, top, right, bottom)] = reread.asked  # the name's line alone: no label, no street
+    assert 300 + H < top <= 340 and 340 + H <= bottom < 420 and left < 100 and right > 100 + 11 * H * 0.55
+
+
+def test_a_name_its_second_reading_confirms_stays_trusted() -> None:
+    for second in ("Anh Johnson", "‘Anh Johnson", "e Anh Johnson |"):  # a border's mark at the line's end
+        name = layout.read_page(DocType.FORM_1099_NEC, _name_page("Anh Johnson"), _Rereader(second))
+        assert name["recipient_name"].score == 1.0 and _name_confidence(name["recipient_name"]) >= 0.9, second
+    for second in ("Anh", "Anh Johnsen", "4124 Oak St"):  # a word lost, a letter read otherwise, another line
+        name = layout.read_page(DocType.FORM_1099_NEC, _name_page("Anh Johnson"), _Rereader(second))
+        assert _name_confidence(name["recipient_name"]) < 0.9, second
+    # A line that reads as nothing on its own is no second reading: the first one stands.
+    assert (
+        layout.read_page(DocType.FORM_1099_NEC, _name_page("Anh Johnson"), _Rereader(""))["recipient_name"].score == 1
+    )
+
+
+def test_a_name_in_two_columns_is_read_again_as_one_line() -> None:
+    rows = [
+        words("e Employee's first name and initial", 100, 320),
+        words("Last name", 520, 320),
+        words("Thao", 95, 360),
+        words("Miller", 520, 360),
+        words("f Employee's address and ZIP code", 100, 520),
+    ]
+    reread = _Rereader("Thao Miller")
+    name = layout.read_page(DocType.W2, page(*rows), reread)["employee_name"]
+    assert name.value == "Thao Miller" and name.score == 1.0
+    [(left, _, right, _)] = reread.asked
+    assert left < 95 and right > 520 + 6 * H * 0.55  # both columns
