@@ -17,7 +17,9 @@ MAX_SKEW = 10.0
 # gives 6-10 px. Small text is enlarged towards this median glyph height.
 TARGET_GLYPH_HEIGHT = 18
 MIN_UPSCALE = 1.25  # a clean 300-DPI render is left as it is
-MAX_UPSCALE = 2.5
+# A picture of tiny print (a 4-up W-2 sheet at 1200 pixels: 5-px glyphs) needs 3.6x; pictures too small for
+# any enlargement to help (a 200-pixel licence) stay unread. MAX_PIXELS caps the result.
+MAX_UPSCALE = 4.0
 MAX_PIXELS = 16_000_000
 RULE_MIN_GLYPHS = 8
 BLUR_REDUCTION = 4

@@ -60,6 +60,15 @@ def test_small_text_is_enlarged_towards_the_size_tesseract_reads() -> None:
     assert enlarged.width > small.width * 1.5
     assert abs(glyph_height(enlarged) - TARGET_GLYPH_HEIGHT) <= TARGET_GLYPH_HEIGHT * 0.35
     assert upscale_small_text(small, glyph_height(small)).size == enlarged.size  # a height measured before
+
+
+def test_tiny_print_is_enlarged_to_a_readable_size() -> None:
+    # Several copies printed on one picture (a 4-up W-2 at 1200 pixels) give 5-px glyphs: 2.5x left them
+    # at 12 px, which Tesseract reads as noise.
+    page = _page()
+    tiny = page.resize((page.width // 4, page.height // 4), Image.Resampling.LANCZOS)
+    assert glyph_height(tiny) <= 6
+    assert glyph_height(upscale_small_text(tiny)) >= TARGET_GLYPH_HEIGHT * 0.8
     assert upscale_small_text(page) is page  # a 300-DPI render is left as it is
 
 
