@@ -25,7 +25,7 @@ RULES_VERSION = "rules-14"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 
 # labels by their surest words, OMB numbers as OCR misreads them, address labels are no licence's city
 # 12: a money/TIN cell that reads garbled, weakly or (key fields) not at all is read again on its own
 # 13: rules erased before upscaling; large filled print (names read letter by letter, specks, titles)
-# 14: tiny print enlarged up to 4x (was 2.5x)
+# 14: tiny print enlarged up to 4x (was 2.5x); a trusted name is confirmed by a second reading of its line
 
 
 # The types' evidence, in the registry's order (the first of two equal scores wins); OTHER's is weighed
