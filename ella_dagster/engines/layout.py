@@ -114,15 +114,21 @@ def phrases(words: Sequence[Word]) -> list[Phrase]:
     """Words grouped into phrases: same line (vertical overlap), small horizontal gaps."""
     groups: list[list[Word]] = []
     ends: list[int] = []  # each group's right end
+    # The group's print size is its tallest word's (the first of them): a speck read after "Patricia"
+    # ("." or a tiny "8") is no measure of it.
+    tallest: list[Word] = []
     typical = statistics.median(w.height for w in words) if words else 0
+    # No word joins a group whose right end lies further left than this (gap <= PHRASE_GAP * h, h <= twice
+    # the word's height): words come left to right, so such a group is closed for good.
+    reach = PHRASE_GAP * max([3, *(2 * w.height for w in words)])
+    open_: list[int] = []
     for word in sorted(words, key=lambda w: (w.left, w.top)):
         if not word.text.strip() or word.height < SPECK * typical:
             continue  # a speck 3 px tall ("Ce" between "PAYER'S federal" and "identification") is no word
         best = None
-        for number, group in enumerate(groups):
-            # The group's print size is its tallest word's: a speck read after "Patricia" ("." or a tiny
-            # "8") is no measure of it.
-            last = max(group, key=lambda w: w.height)
+        open_ = [number for number in open_ if word.left - ends[number] <= reach]
+        for number in open_:
+            last = tallest[number]
             h = max(3, min(max(last.height, word.height), 2 * min(last.height, word.height)))
             # From the group's right end: a speck read inside a word ("RECIPIENT'S" over a ".") is no end.
             gap = word.left - ends[number]
@@ -134,9 +140,13 @@ def phrases(words: Sequence[Word]) -> list[Phrase]:
         if best:
             groups[best[1]].append(word)
             ends[best[1]] = max(ends[best[1]], word.left + word.width)
+            if word.height > tallest[best[1]].height:
+                tallest[best[1]] = word
         else:
+            open_.append(len(groups))
             groups.append([word])
             ends.append(word.left + word.width)
+            tallest.append(word)
     return sorted((Phrase(tuple(g)) for g in groups), key=lambda p: (p.box.top, p.box.left))
 
 
