@@ -158,55 +158,61 @@ def _runs(ink: np.ndarray, length: int, axis: int) -> np.ndarray:
     return ndimage.maximum_filter1d(eroded, length, axis=axis)
 
 
-def _thin_runs_along_rows(ink: np.ndarray, length: int, thick: int) -> np.ndarray:
-    """The pixels of runs of ink along each row at least `length` long and thinner across than `thick`:
-    `runs & ~_runs(runs, thick, axis=0)` with `runs = _runs(ink, length, axis=1)`, computed only where
-    such a run can be. A run that survives the opening holds `length // 2` aligned pixels of ink (or, at
-    the right edge, its last ones), so other rows are left out; and the thinness of a run is measured on
-    the rows within reach of it (the opening's reach, `thick` rows), stacked: identical results on a
-    fraction of the pixels (box rules are a few rows of a page)."""
+def _thin_runs_along_rows(ink: np.ndarray, length: int, thick: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels of runs of ink along each row at least `length` long and thinner across than `thick`
+    (`runs & ~_runs(runs, thick, axis=0)` with `runs = _runs(ink, length, axis=1)`), as (rows, lines):
+    `lines[i]` is row `rows[i]`; no other row holds such a pixel. A run that survives the opening holds
+    `length // 2` aligned pixels of ink (or, at the right edge, its last ones), so other rows are left out;
+    the thinness of a run is measured on the rows that hold runs, bands of rows stacked one on another:
+    identical results on a fraction of the pixels (box rules are a few rows of a page), and a 3x3
+    neighbourhood of `lines` is the page's too."""
     height, width = ink.shape
-    lines = np.zeros(ink.shape, dtype=bool)
+    nothing = (np.arange(0), np.zeros((0, width), dtype=bool))
     block = (length | 1) // 2
     if width < block:  # a sliver: the whole computation
         runs = _runs(ink, length, axis=1)
-        return (runs & ~_runs(runs, thick, axis=0)).astype(bool)
+        return np.arange(height), (runs & ~_runs(runs, thick, axis=0)).astype(bool)
     aligned = ink[:, : width // block * block].reshape(height, -1, block).min(axis=2).any(axis=1)
     rows = np.flatnonzero(aligned | ink[:, width - block :].all(axis=1))
     if not rows.size:
-        return lines
+        return nothing
     runs = np.zeros(ink.shape, dtype=np.uint8)
     runs[rows] = _runs(ink[rows], length, axis=1)
     held = rows[runs[rows].any(axis=1)]
     if not held.size:
-        return lines
-    reach = (thick | 1) - 1  # the opening's: a minimum then a maximum over `thick | 1` rows, each centred
+        return nothing
+    # Each held row with one row of margin: a band's edge row holds no run, so neither the thinness opening
+    # nor the 3x3 neighbourhood of a line reaches across the seam between two stacked bands.
     edges = np.zeros(height + 1, dtype=np.int32)
-    np.add.at(edges, np.maximum(held - reach, 0), 1)
-    np.add.at(edges, np.minimum(held + reach + 1, height), -1)
+    np.add.at(edges, np.maximum(held - 1, 0), 1)
+    np.add.at(edges, np.minimum(held + 2, height), -1)
     near = np.flatnonzero(np.cumsum(edges[:height]) > 0)
-    # Bands of rows stacked one on another: each held row's reach stays inside its own band.
     band = runs[near]
-    lines[near] = (band & ~_runs(band, thick, axis=0)).astype(bool)
-    return lines
+    return near, (band & ~_runs(band, thick, axis=0)).astype(bool)
 
 
 def erase_rules(gray: Image.Image, glyph: float | None = None, ink: np.ndarray | None = None) -> Image.Image:
-    """Long thin straight lines (box borders) become paper: Tesseract's layout analysis otherwise reads a
-    box grid as one block and loses the values inside it. Thin means well under a glyph's height, so
-    a blurred word that binarises into one long blob is kept. `glyph` and `ink`: when already measured."""
+    """Long thin straight lines (box borders) become paper, with their 3x3 neighbourhood: Tesseract's
+    layout analysis otherwise reads a box grid as one block and loses the values inside it. Thin means
+    well under a glyph's height, so a blurred word that binarises into one long blob is kept. `glyph` and
+    `ink`: when already measured."""
     ink = (_ink(gray) if ink is None else ink).view(np.uint8)
     glyph = (glyph_height(gray, ink.view(bool)) if glyph is None else glyph) or 10.0
     shortest = max(25, ink.shape[1] // 25)
     # A horizontal rule is also longer than a blurred word (eight glyphs), and thinner than a glyph.
     lengths = {1: max(shortest, int(RULE_MIN_GLYPHS * glyph)), 0: shortest}
     thick = max(3, int(glyph * 0.5))
-    lines = _thin_runs_along_rows(ink, lengths[1], thick) | _thin_runs_along_rows(ink.T, lengths[0], thick).T
-    if not lines.any():
-        return gray
-    pixels = np.asarray(gray).copy()
-    pixels[ndimage.maximum_filter(lines, size=3)] = 255
-    return Image.fromarray(pixels)
+    pixels = None
+    for transposed in (False, True):  # rows, then columns
+        rows, lines = _thin_runs_along_rows(ink.T if transposed else ink, lengths[0 if transposed else 1], thick)
+        if not lines.any():
+            continue
+        pixels = np.asarray(gray).copy() if pixels is None else pixels
+        view = pixels.T if transposed else pixels
+        band = view[rows]
+        band[ndimage.maximum_filter(lines, size=3)] = 255
+        view[rows] = band
+    return gray if pixels is None else Image.fromarray(pixels)
 
 
 def prepare_for_ocr(image: Image.Image) -> Image.Image:
