@@ -24,7 +24,7 @@ MAX_PIXELS = 16_000_000
 RULE_MIN_GLYPHS = 8
 BLUR_REDUCTION = 4
 # The reduced copies the crop and the skew are measured on are box-averaged by a whole factor first (PIL's
-# reduce, several times faster than resampling the full page) and resampled from there.
+# reduce, cheaper than resampling the full page) and resampled from there.
 REDUCING_GAP = 1.1
 
 
