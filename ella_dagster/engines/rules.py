@@ -16,7 +16,7 @@ from ella_dagster.domain.doc_types.patterns import MRZ_FILLER, US_STATE, US_STAT
 
 __all__ = ["MRZ_FILLER", "US_STATES", "Signature"]
 
-RULES_VERSION = "rules-14"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 5: tax year; 6: crop;
+RULES_VERSION = "rules-15"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 5: tax year; 6: crop;
 # 7: colour-aware crop, small text enlarged, box borders erased, garbled words repaired, header titles;
 # 8: heading found by word position; a title in it recognises a page but never raises its confidence
 # 9: IDs by their printed structure (MRZ, AAMVA fields, the SSN card's phrase), `enough` labels, OMB
@@ -26,6 +26,7 @@ RULES_VERSION = "rules-14"  # 2: page prep; 3: every type; 4: OSD, 2nd reading; 
 # 12: a money/TIN cell that reads garbled, weakly or (key fields) not at all is read again on its own
 # 13: rules erased before upscaling; large filled print (names read letter by letter, specks, titles)
 # 14: tiny print enlarged up to 4x (was 2.5x); a trusted name is confirmed by a second reading of its line
+# 15: a card's title on two lines with specks between; receipts in other languages, priced in euros/pounds
 
 
 # The types' evidence, in the registry's order (the first of two equal scores wins); OTHER's is weighed

@@ -89,6 +89,24 @@ def test_a_licence_title_read_without_spaces() -> None:
     assert rules.classify_text(text)[0] is DocType.DRIVER_LICENSE
 
 
+def test_a_licence_title_stacked_on_two_lines_with_specks_between() -> None:
+    """A card prints DRIVER'S above LICENSE; a reading of the card as one block puts the picture's
+    specks between them. Two words far apart on a page are no title."""
+    card = "DRIVER'S -\n\nae — ' LICENSE |) eo\n5 01/12/2016 S99988801\n“NONE” NONE\nSAMPLE\nCONNOR"
+    assert rules.classify_text(card, "DRIVER'S -\nae — ' LICENSE")[0] is DocType.DRIVER_LICENSE
+    licence = next(s for s in rules.SIGNATURES if s.doc_type is DocType.DRIVER_LICENSE)
+    far = "Driver's name: Pat Lee, route 9 and the depot\nthe business licence of the carrier"
+    assert not re.search(licence.titles[0], far, re.IGNORECASE)
+
+
+def test_a_receipt_in_another_language() -> None:
+    """A museum ticket bought abroad: "REÇU", "Payé" and prices in euros, without one English word."""
+    text = "Maison Jeanne d'Arc REÇU 11/12/2022\nDescription Total\nEntrée plein tarif 6,00€\nPayé 9,50€"
+    assert rules.classify_text(text, "")[0] is DocType.RECEIPT
+    statement = "Statement\nOpening balance £1,204.10\nPaid to card £12.40\nTotal £1,191.70\nClosing balance"
+    assert rules.classify_text(statement)[0] is not DocType.RECEIPT
+
+
 def test_an_ssn_card_with_its_title_lost() -> None:
     text = "123-45-6789\nTHIS NUMBER HAS BEE NIES TABLISHED FOR\nJOHN DOE\nSIGNATURE"
     assert rules.classify_text(text)[0] is DocType.SSN_CARD

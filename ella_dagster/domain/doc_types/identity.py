@@ -48,7 +48,9 @@ DRIVER_LICENSE = DocTypeSpec(
     Signature(
         DocType.DRIVER_LICENSE,
         titles=(
-            r"[il1]\s?ver\W{0,3}s?\W{0,3}\s*licen|\bdrivers?\s+lic\b|identification\s+card|commercial\s+driver",
+            # "DRIVER'S" above "LICENSE" on a card: specks of the picture may be read between the lines
+            r"[il1]\s?ver\W{0,3}s?(?:\W{0,3}\s*|\W*\n[^\n]{0,12}?)licen|\bdrivers?\s+lic\b|identification\s+card|"
+            r"commercial\s+driver",
             # "DL" glued to the number it labels ("DLF1476760") is as much a licence anchor as "DL" alone.
             r"\bdl\b|\bdl\s?[a-z]?\d{5,}|\bdln\b|\b[lu]ic\s?(?:#|no\b)|licen[sc]e\s+(?:no|number|#)",
         ),
@@ -60,7 +62,7 @@ DRIVER_LICENSE = DocTypeSpec(
             r"\bsex\s*[:.]?\s*[mfx]?\b",
             r"\bhgt\b|\bhgt\s*\d|height",
             r"\be[yv]es\b",  # "eves"
-            r"\bdd\b|restr|endorse|\bend\s*[:.]?\s*none|\bnone\s+none\b",
+            r"\bdd\b|restr|endorse|\bend\s*[:.]?\s*none|\bnone\W{1,3}none\b",
             r"\bwgt\b|weight|\bhair\b",
             r"donor|veteran|real\s+id|federal\s+limits",
             p.AAMVA_NUMBERED_FIELD,

@@ -118,13 +118,17 @@ RECEIPT = DocTypeSpec(
     "receipt or invoice for a purchase or expense",
     Signature(
         DocType.RECEIPT,
-        titles=(r"\breceipt\b", r"\btotal\b"),
+        # the word, in the languages clients' receipts are printed in (travel, a relative's bills)
+        titles=(r"\breceipt\b|\bre[cç]u\b|\brecibo\b|\bquittung\b|\bricevuta\b|\bkassenbon\b", r"\btotal\b"),
         labels=(
             r"sub\s*total",
             r"\btax\b",
             r"\bcash\b|\bchange\b|\bvisa\b|mastercard|\bdebit\b",
             r"\bqty\b|\bitem",
             r"thank\s+you",
+            r"\bpaid\b|\bpay[eé]\b|\bpagado\b|\bbezahlt\b",
+            # prices in euros or pounds: "9,50 €", "£4.20" (dollars are on every form)
+            r"\d[.,]\s?\d{2}\s?[€£]|[€£]\s?\d+[.,]\d{2}",
         ),
         negatives=(
             r"child\s*care|day\s*care|preschool",
@@ -136,6 +140,7 @@ RECEIPT = DocTypeSpec(
             r"\bkwh\b|meter\s+read|billing\s+period|service\s+period",
             r"relev[eé]\s+de\s+compte|opening\s+balance|ending\s+balance",
         ),
+        enough=5,  # a receipt prints a few of these; the languages' labels only add ways to find them
     ),
 )
 
