@@ -107,6 +107,19 @@ def test_a_receipt_in_another_language() -> None:
     assert rules.classify_text(statement)[0] is not DocType.RECEIPT
 
 
+def test_a_tax_form_with_its_title_garbled_is_no_receipt() -> None:
+    """A photographed 1040 whose title OCR garbled ("Tax Retum") still prints its OMB number, and its
+    "will not change" and "itemizes" are no receipt's change and items."""
+    form = (
+        "f1040 U.S. Individual Income Tax Retum 2020 OMB No. 1545-0074\nFiling Status\n"
+        "Checking a box below will not change your tax or refund.\nSpouse itemizes on a separate return\n"
+        "9 Add lines 1, 2b, 3b. This is your total income"
+    )
+    assert rules.classify_text(form)[0] is not DocType.RECEIPT
+    receipt = "CORNER MARKET\nMilk 3.49\nBread 2.99\nTOTAL 6.48\nCASH 10.00\nCHANGE 3.52\n2 ITEMS"
+    assert rules.classify_text(receipt)[0] is DocType.RECEIPT
+
+
 def test_an_ssn_card_with_its_title_lost() -> None:
     text = "123-45-6789\nTHIS NUMBER HAS BEE NIES TABLISHED FOR\nJOHN DOE\nSIGNATURE"
     assert rules.classify_text(text)[0] is DocType.SSN_CARD

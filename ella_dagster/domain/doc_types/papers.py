@@ -123,8 +123,8 @@ RECEIPT = DocTypeSpec(
         labels=(
             r"sub\s*total",
             r"\btax\b",
-            r"\bcash\b|\bchange\b|\bvisa\b|mastercard|\bdebit\b",
-            r"\bqty\b|\bitem",
+            r"\bcash\b|\bchange\b(?:\s+due)?\W{0,3}\d|\bvisa\b|mastercard|\bdebit\b",  # not "will not change"
+            r"\bqty\b|\bitems?\b",  # not "itemizes"
             r"thank\s+you",
             r"\bpaid\b|\bpay[eé]\b|\bpagado\b|\bbezahlt\b",
             # prices in euros or pounds: "9,50 €", "£4.20" (dollars are on every form)
@@ -139,6 +139,9 @@ RECEIPT = DocTypeSpec(
             r"escrow|mortgage|\bloan\b|closing\s+(disclosure|costs)",
             r"\bkwh\b|meter\s+read|billing\s+period|service\s+period",
             r"relev[eé]\s+de\s+compte|opening\s+balance|ending\s+balance",
+            # a tax form's own print: its OMB number, the parties' labels
+            r"\bomb\s+n[o0]\b|(?<!\d)1[56]4[5S]-\d{4}\b",
+            r"(?:payer|recipient|employer|employee)'?s\s+(?:name|tin|social)",
         ),
         enough=5,  # a receipt prints a few of these; the languages' labels only add ways to find them
     ),
