@@ -140,7 +140,7 @@ RECEIPT = DocTypeSpec(
             r"\bkwh\b|meter\s+read|billing\s+period|service\s+period",
             r"relev[eé]\s+de\s+compte|opening\s+balance|ending\s+balance",
             # a tax form's own print: its OMB number, the parties' labels
-            r"\bomb\s+n[o0]\b|(?<!\d)1[56]4[5S]-\d{4}\b",
+            r"\bomb\s+n[o0]\b|(?<!\d)" + p.omb(r"\d{4}"),
             r"(?:payer|recipient|employer|employee)'?s\s+(?:name|tin|social)",
         ),
         enough=5,  # a receipt prints a few of these; the languages' labels only add ways to find them
