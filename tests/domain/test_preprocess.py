@@ -61,6 +61,7 @@ def test_small_text_is_enlarged_towards_the_size_tesseract_reads() -> None:
     assert enlarged.width > small.width * 1.5
     assert abs(glyph_height(enlarged) - TARGET_GLYPH_HEIGHT) <= TARGET_GLYPH_HEIGHT * 0.35
     assert upscale_small_text(small, glyph_height(small)).size == enlarged.size  # a height measured before
+    assert upscale_small_text(page) is page  # a 300-DPI render is left as it is
 
 
 def test_tiny_print_is_enlarged_to_a_readable_size() -> None:
@@ -70,7 +71,6 @@ def test_tiny_print_is_enlarged_to_a_readable_size() -> None:
     tiny = page.resize((page.width // 4, page.height // 4), Image.Resampling.LANCZOS)
     assert glyph_height(tiny) <= 6
     assert glyph_height(upscale_small_text(tiny)) >= TARGET_GLYPH_HEIGHT * 0.8
-    assert upscale_small_text(page) is page  # a 300-DPI render is left as it is
 
 
 def test_box_borders_are_erased_and_the_text_inside_is_kept() -> None:
